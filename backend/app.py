@@ -1,0 +1,80 @@
+"""The Flask application factory."""
+import logging
+import os
+
+from flask import Flask, jsonify
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
+
+from backend.annotations import AnnotationRejected
+from backend.auth import check_auth
+from backend.connection import connect
+from backend.context import Context
+from backend.errors import RequestError
+from backend.label_config import LabelConfigError
+from backend.settings import Settings, SettingsError
+from backend.views import ml, status, webhook
+from model import ModelError, ModelNotFoundError
+from strategies import StrategyError
+
+logger = logging.getLogger(__name__)
+
+MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+"""Largest request body accepted, in bytes; a larger one gets 413."""
+
+
+def create_app(test_config=None, redis=None):
+    """Build the app.
+
+    Args:
+        test_config: environment-style overrides (``{'TRAIN_EVERY': '2'}``)
+            applied over ``os.environ``.
+        redis: a Redis client to use instead of connecting to ``REDIS_URL``
+            (``lsal start`` passes its embedded server).
+    """
+    settings = Settings.from_env({**os.environ, **(test_config or {})})
+    if redis is None:
+        if not settings.redis_url:
+            raise SettingsError('REDIS_URL: not set; use `lsal start` for an embedded Redis')
+        redis = connect(settings.redis_url)
+    app = Flask(__name__)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, JSON_SORT_KEYS=False)
+    app.extensions['lsal'] = Context.create(settings, redis)
+    app.before_request(check_auth)
+    app.register_blueprint(ml.bp)
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(status.bp)
+    _register_error_handlers(app)
+    return app
+
+
+def _register_error_handlers(app):
+    def answer(status, message):
+        return jsonify({'error': message, 'status': status}), status
+
+    @app.errorhandler(RequestError)
+    def request_error(error):
+        return answer(error.status, str(error))
+
+    @app.errorhandler(LabelConfigError)
+    @app.errorhandler(AnnotationRejected)
+    @app.errorhandler(StrategyError)
+    def unprocessable(error):
+        return answer(422, str(error))
+
+    @app.errorhandler(ModelNotFoundError)
+    def model_missing(error):
+        return answer(503, f'{error}; do the web process and the worker share MODEL_DIR?')
+
+    @app.errorhandler(ModelError)
+    def model_error(error):
+        return answer(500, str(error))
+
+    @app.errorhandler(RedisError)
+    def redis_down(error):
+        logger.error('Redis: %s', error)
+        return answer(503, 'Redis is unavailable; check REDIS_URL')
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return answer(error.code, error.description)

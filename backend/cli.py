@@ -1,0 +1,83 @@
+"""The ``lsal`` command: start (all in one), serve (web), worker (RQ)."""
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+
+from rq import Worker
+from werkzeug.serving import run_simple
+
+from backend.app import create_app
+from backend.connection import connect, start_embedded
+from backend.settings import Settings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 9090
+"""Port of Label Studio ML backends."""
+
+DEFAULT_HOST = '0.0.0.0'
+"""Listen on every interface, as Label Studio ML backends do (set BASIC_AUTH_* when exposed)."""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='lsal', description='Active-learning ML backend for Label Studio.')
+    commands = parser.add_subparsers(dest='command', required=True)
+    for name, text in (('start', 'web server and worker in one command; embedded Redis unless REDIS_URL is set'),
+                       ('serve', 'web server only (REDIS_URL required)')):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument('--host', default=os.environ.get('HOST', DEFAULT_HOST))
+        command.add_argument('--port', type=int, default=int(os.environ.get('PORT', DEFAULT_PORT)))
+    commands.add_parser('worker', help='RQ worker that trains and re-scores (REDIS_URL required)')
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        _setup_logging(settings.log_level)
+        return {'start': _start, 'serve': _serve, 'worker': _worker}[args.command](settings, args)
+    except SettingsError as error:
+        parser.exit(2, f'lsal: {error}\n')
+
+
+def _start(settings, args):
+    embedded = None
+    env = dict(os.environ)
+    if not settings.redis_url:
+        embedded, env['REDIS_URL'] = start_embedded(settings.model_dir)
+    worker = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'worker'], env=env)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        app = create_app({'REDIS_URL': env['REDIS_URL']}, redis=embedded)
+        return _run_web(app, args)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        if embedded is not None:
+            embedded.shutdown()
+
+
+def _serve(settings, args):
+    return _run_web(create_app(), args)
+
+
+def _run_web(app, args):
+    logger.info('Web: listening on http://%s:%d', args.host, args.port)
+    run_simple(args.host, args.port, app, threaded=True)
+    return 0
+
+
+def _worker(settings, args):
+    if not settings.redis_url:
+        raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
+    redis = connect(settings.redis_url)
+    Worker([settings.queue_name], connection=redis).work()
+    return 0
+
+
+def _setup_logging(level):
+    logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+
+
+if __name__ == '__main__':
+    sys.exit(main())

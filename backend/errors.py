@@ -1,0 +1,25 @@
+"""Errors a request can cause, each with the HTTP status it is answered with."""
+
+
+class RequestError(Exception):
+    """A request the backend refuses; ``str(error)`` says what is wrong."""
+
+    status = 400
+
+
+class NotFound(RequestError):
+    """An unknown project or version."""
+
+    status = 404
+
+
+class Unprocessable(RequestError):
+    """Well-formed JSON whose content cannot be served."""
+
+    status = 422
+
+
+class Unauthorized(RequestError):
+    """Missing or wrong credentials."""
+
+    status = 401

@@ -1,0 +1,51 @@
+"""Calls back into Label Studio through label-studio-sdk."""
+import logging
+
+from label_studio_sdk import LabelStudio
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+"""Tasks per page when listing a project."""
+
+UNCERTAINTY_SAMPLING = 'Uncertainty sampling'
+"""Label Studio's sampling mode that serves the lowest prediction score first."""
+
+REQUEST_TIMEOUT = 60
+"""Seconds one API call may take."""
+
+
+class LabelStudioProject:
+    """One project of a Label Studio server.
+
+    Args:
+        url: the server's base URL.
+        api_key: a legacy API token or a personal access token.
+        project_id: the numeric project id.
+    """
+
+    def __init__(self, url, api_key, project_id):
+        self.client = LabelStudio(base_url=url.rstrip('/'), api_key=api_key, timeout=REQUEST_TIMEOUT)
+        self.id = int(project_id)
+
+    def tasks(self):
+        """Every task of the project as a dict, annotations included."""
+        pager = self.client.tasks.list(project=self.id, fields='all', page_size=PAGE_SIZE)
+        for task in pager:
+            yield task.dict() if hasattr(task, 'dict') else dict(task)
+
+    def label_config(self):
+        return self.client.projects.get(id=self.id).label_config
+
+    def import_predictions(self, predictions):
+        """Store predictions (dicts with ``task``, ``result``, ``score``, ``model_version``)."""
+        if predictions:
+            self.client.projects.import_predictions(id=self.id, request=predictions)
+
+    def use_version(self, version, uncertainty_sampling):
+        """Make ``version``'s scores the ones the project orders by."""
+        fields = {'model_version': version}
+        if uncertainty_sampling:
+            fields['sampling'] = UNCERTAINTY_SAMPLING
+        self.client.projects.update(id=self.id, **fields)
+        logger.info('Label Studio project %s: model_version set to %s', self.id, version)

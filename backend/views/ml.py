@@ -1,0 +1,91 @@
+"""The Label Studio ML backend protocol: /health, /setup, /predict."""
+import json
+
+from flask import Blueprint
+
+from backend.errors import RequestError
+from backend.label_config import parse_label_config
+from backend.predictions import predict_tasks, request_rng
+from backend.project_state import UNTRAINED, parse_project_id
+from backend.views.common import context, count, json_object
+from strategies import check_strategy
+
+bp = Blueprint('ml', __name__)
+
+PROJECT_PARAMS = {
+    'strategy': check_strategy,
+    'train_every': lambda value: _positive_int('train_every', value),
+    'uncertainty_sampling': lambda value: _boolean('uncertainty_sampling', value),
+}
+"""Settings a project may override through the model's "extra params" in Label Studio."""
+
+
+@bp.get('/')
+@bp.get('/health')
+def health():
+    context().redis.ping()
+    return {'status': 'UP', 'model_class': 'TextClassifier'}
+
+
+@bp.post('/setup')
+def setup():
+    body = json_object()
+    project = context().project(parse_project_id(body.get('project')))
+    schema = body.get('schema')
+    if not isinstance(schema, str):
+        raise RequestError('schema: expected the project\'s labeling config (XML text)')
+    params = _project_params(body.get('extra_params'))
+    project.save_label_config(schema)
+    project.save_params(params)
+    return {'model_version': project.model_version()}
+
+
+@bp.post('/predict')
+def predict():
+    ctx = context()
+    body = json_object()
+    tasks = body.get('tasks')
+    if not isinstance(tasks, list) or not all(isinstance(task, dict) for task in tasks):
+        raise RequestError('tasks: expected a list of task objects')
+    project = ctx.project(parse_project_id(body['project'])) if body.get('project') else None
+    xml = body.get('label_config')
+    config = parse_label_config(xml) if xml else project and project.label_config()
+    if not config:
+        raise RequestError('label_config: missing, and no config is stored for this project')
+    version = project.current_version() if project else None
+    predictor = ctx.models.get(project.id, version) if version else None
+    strategy = ctx.project_setting(project, 'strategy') if project else ctx.settings.strategy
+    version = version or UNTRAINED
+    rng = request_rng(project.id if project else 0, version, tasks)
+    results = predict_tasks(tasks, config, predictor, version, strategy, rng, ctx.settings.max_text_chars)
+    count('predictions', len(results))
+    return {'results': results, 'model_version': version}
+
+
+def _project_params(extra_params):
+    """Validated per-project settings from Label Studio's "extra params" (dict or JSON text)."""
+    if extra_params in (None, ''):
+        return {}
+    if isinstance(extra_params, str):
+        try:
+            extra_params = json.loads(extra_params)
+        except json.JSONDecodeError as error:
+            raise RequestError(f'extra_params: not valid JSON ({error})') from None
+    if not isinstance(extra_params, dict):
+        raise RequestError('extra_params: expected a JSON object')
+    unknown = sorted(set(extra_params) - set(PROJECT_PARAMS))
+    if unknown:
+        raise RequestError(f'extra_params: unknown key(s) {unknown}; known: {sorted(PROJECT_PARAMS)}')
+    return {name: PROJECT_PARAMS[name](value) for name, value in extra_params.items()}
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RequestError(f'extra_params.{name}: expected an integer >= 1, got {value!r}')
+    return value
+
+
+def _boolean(name, value):
+    if not isinstance(value, bool):
+        raise RequestError(f'extra_params.{name}: expected true or false, got {value!r}')
+    return value

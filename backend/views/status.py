@@ -1,0 +1,78 @@
+"""What the backend knows: /versions for Label Studio and people, /metrics for Prometheus."""
+from flask import Blueprint, Response, request
+
+from backend import keys
+from backend.errors import NotFound
+from backend.project_state import parse_project_id
+from backend.views.common import context
+
+bp = Blueprint('status', __name__)
+
+
+@bp.get('/versions')
+def versions():
+    """``{"versions": [...]}`` as Label Studio expects, plus each project's details.
+
+    ``?project=<id>`` narrows the answer to one project (404 if unknown).
+    """
+    ctx = context()
+    if request.args.get('project'):
+        project = ctx.project(parse_project_id(request.args['project']))
+        if not project.exists():
+            raise NotFound(f'project: {project.id} is not known to this backend')
+        ids = [project.id]
+    else:
+        ids = _project_ids(ctx)
+    projects = {pid: _project_status(ctx.project(pid)) for pid in ids}
+    return {
+        'versions': [version for p in projects.values() for version in p['versions']],
+        'projects': projects,
+    }
+
+
+@bp.get('/metrics')
+def metrics():
+    """Prometheus text exposition of counters, queue and per-project model state."""
+    ctx = context()
+    lines = []
+
+    def metric(name, kind, help_text, samples):
+        lines.extend([f'# HELP lsal_{name} {help_text}', f'# TYPE lsal_{name} {kind}'])
+        for labels, value in samples:
+            label_text = ','.join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+            lines.append(f'lsal_{name}{{{label_text}}} {value}' if label_text else f'lsal_{name} {value}')
+
+    stats = {k.decode(): int(v) for k, v in ctx.redis.hgetall(keys.STATS).items()}
+    metric('predictions_total', 'counter', 'Predictions returned by /predict.',
+           [({}, stats.get('predictions', 0))])
+    metric('webhooks_total', 'counter', 'Webhooks received, by action.',
+           [({'action': k.split(':', 1)[1]}, v) for k, v in sorted(stats.items()) if k.startswith('webhook:')])
+    metric('queue_jobs', 'gauge', 'Jobs waiting in the RQ queue.', [({'queue': ctx.queue.name}, len(ctx.queue))])
+    projects = {pid: ctx.project(pid) for pid in _project_ids(ctx)}
+    metric('labeled_annotations', 'gauge', 'Annotations kept as training data.',
+           [({'project': pid}, p.count_examples()) for pid, p in projects.items()])
+    metric('pending_annotations', 'gauge', 'Annotations since the last training started.',
+           [({'project': pid}, p.pending()) for pid, p in projects.items()])
+    current = {pid: (p.current_version(), p.versions()) for pid, p in projects.items()}
+    metric('model_info', 'gauge', 'The current model version of each project.',
+           [({'project': pid, 'version': v}, 1) for pid, (v, _) in current.items() if v])
+    for name in ('accuracy', 'macro_f1'):
+        metric(f'model_{name}', 'gauge', f'Held-out {name} of the current version.',
+               [({'project': pid, 'version': v}, summaries[v]['metrics'][name])
+                for pid, (v, summaries) in current.items()
+                if v in summaries and summaries[v]['metrics'].get('evaluated')])
+    return Response('\n'.join(lines) + '\n', mimetype='text/plain; version=0.0.4')
+
+
+def _project_status(project):
+    summaries = project.versions()
+    return {'current': project.model_version(), 'versions': list(summaries), 'details': summaries,
+            'labeled_annotations': project.count_examples(), 'pending_annotations': project.pending()}
+
+
+def _project_ids(ctx):
+    return sorted((pid.decode() for pid in ctx.redis.smembers(keys.PROJECTS)), key=int)
+
+
+def _escape(value):
+    return str(value).replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')

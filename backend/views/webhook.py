@@ -1,0 +1,102 @@
+"""Label Studio webhooks: record annotations, queue training."""
+import logging
+
+from flask import Blueprint
+
+from backend.annotations import AnnotationRejected, example_from
+from backend.errors import RequestError, Unprocessable
+from backend.project_state import parse_project_id
+from backend.scheduler import request_training
+from backend.views.common import context, count, json_object
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint('webhook', __name__)
+
+ANNOTATION_ACTIONS = frozenset({'ANNOTATION_CREATED', 'ANNOTATION_UPDATED', 'ANNOTATIONS_CREATED'})
+"""Actions whose annotations become training data."""
+
+HANDLED_ACTIONS = ANNOTATION_ACTIONS | {'ANNOTATIONS_DELETED', 'START_TRAINING'}
+
+
+@bp.post('/webhook')
+def webhook():
+    """Only records and enqueues: Label Studio waits at most one second for the answer."""
+    ctx = context()
+    body = json_object()
+    action = body.get('action')
+    if not isinstance(action, str):
+        raise RequestError('action: expected the webhook action name')
+    count(f'webhook:{action}')
+    if action not in HANDLED_ACTIONS:
+        return {'status': 'ignored', 'action': action}
+    project = ctx.project(parse_project_id(body.get('project') or _annotation_project(body)))
+    if isinstance(body.get('project'), dict) and body['project'].get('label_config'):
+        project.save_label_config(body['project']['label_config'])
+    if action == 'START_TRAINING':
+        job_id, queued = request_training(ctx, project, force=True)
+        return {'status': 'queued' if queued else 'already queued', 'job_id': job_id}
+    if action == 'ANNOTATIONS_DELETED':
+        deleted = project.delete_examples(_ids(body.get('annotations'), 'annotations'))
+        return {'status': 'deleted', 'deleted': deleted}
+    return _record_annotations(ctx, project, body)
+
+
+def _record_annotations(ctx, project, body):
+    config = project.label_config()
+    if config is None:
+        raise Unprocessable(f'project {project.id}: no labeling config known; connect the project '
+                            'to the backend (it calls /setup) or send the project in the webhook')
+    stored, cleared, skipped = {}, [], []
+    for annotation, task in _annotation_pairs(body):
+        try:
+            example = example_from(annotation, task, config, ctx.settings.max_text_chars)
+        except AnnotationRejected as error:
+            skipped.append({'annotation': annotation.get('id'), 'reason': str(error)})
+            continue
+        if example is None:
+            cleared.append(annotation['id'])
+        else:
+            stored[annotation['id']] = example.to_dict()
+    if skipped and not stored and not cleared:
+        raise Unprocessable(skipped[0]['reason'])
+    project.delete_examples(cleared)
+    pending = project.put_examples(stored) if stored else project.pending()
+    job_id, _ = request_training(ctx, project) if stored else (None, False)
+    for rejected in skipped:
+        logger.warning('Project %s: annotation %s skipped: %s', project.id, rejected['annotation'],
+                       rejected['reason'])
+    return {'status': 'recorded', 'stored': len(stored), 'not_training_data': len(cleared),
+            'skipped': skipped, 'pending': pending, 'train_job': job_id}
+
+
+def _annotation_pairs(body):
+    """``(annotation, task)`` pairs from single or bulk payloads, matched by task id."""
+    annotations, tasks = body.get('annotation'), body.get('task')
+    if isinstance(annotations, dict):
+        annotations, tasks = [annotations], [tasks]
+    if not isinstance(annotations, list) or not isinstance(tasks, list):
+        raise RequestError('annotation, task: expected an annotation and its task (or lists of both)')
+    by_id = {task.get('id'): task for task in tasks if isinstance(task, dict)}
+    pairs = []
+    for annotation in annotations:
+        if not isinstance(annotation, dict) or 'id' not in annotation:
+            raise RequestError('annotation: expected objects with an "id"')
+        task = by_id.get(annotation.get('task')) or (tasks[0] if len(tasks) == 1 else None)
+        if not isinstance(task, dict):
+            raise RequestError(f'task: missing for annotation {annotation["id"]}')
+        pairs.append((annotation, task))
+    return pairs
+
+
+def _annotation_project(body):
+    annotation = body.get('annotation')
+    if isinstance(annotation, list) and annotation:
+        annotation = annotation[0]
+    return annotation.get('project') if isinstance(annotation, dict) else None
+
+
+def _ids(items, name):
+    if not isinstance(items, list) or not all(isinstance(i, dict) and 'id' in i for i in items):
+        raise RequestError(f'{name}: expected a list of objects with an "id"')
+    return [item['id'] for item in items]

@@ -1,0 +1,91 @@
+"""Versions on disk: ``<root>/<project>/<version>/`` with safetensors weights and a manifest."""
+import json
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from model.classifier import TextClassifier
+from model.exceptions import ModelNotFoundError
+from model.predictor import ModelCard, Predictor
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = 'manifest.json'
+"""Written last into a version folder: a folder without it is not a version."""
+
+HEAD_WEIGHTS = 'head.safetensors'
+"""Weights of the classification head; the encoder is saved with ``save_pretrained``."""
+
+
+class VersionStore:
+    """One folder per project, one sub-folder per model version.
+
+    A version is written into a hidden temporary folder and renamed into place
+    when complete, so a reader never sees a half-written version.
+    """
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def path(self, project, version):
+        return self.root / str(project) / str(version)
+
+    def save(self, project, version, predictor, metadata):
+        """Write ``predictor`` as ``version`` of ``project``; ``metadata`` goes into the manifest."""
+        final = self.path(project, version)
+        if final.exists():
+            raise FileExistsError(f'version: {version!r} already exists in {final.parent}')
+        partial = final.parent / f'.partial-{version}-{uuid.uuid4().hex[:8]}'
+        partial.mkdir(parents=True)
+        try:
+            classifier = predictor.classifier
+            classifier.encoder.save_pretrained(partial, safe_serialization=True)
+            save_file({k: v.contiguous() for k, v in classifier.head.state_dict().items()},
+                      str(partial / HEAD_WEIGHTS))
+            predictor.tokenizer.save_pretrained(partial)
+            manifest = {**metadata, 'version': version, 'card': predictor.card.to_dict()}
+            (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            os.rename(partial, final)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        logger.info('Project %s: saved version %s in %s', project, version, final)
+        return final
+
+    def manifest(self, project, version):
+        """The manifest of a saved version."""
+        path = self.path(project, version) / MANIFEST
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ModelNotFoundError(f'version: {version!r} of project {project} is not in {self.root}') from None
+
+    def load(self, project, version, bf16=False):
+        """A :class:`Predictor` for a saved version."""
+        card = ModelCard.from_dict(self.manifest(project, version)['card'])
+        folder = self.path(project, version)
+        encoder = AutoModel.from_pretrained(folder, config=AutoConfig.from_pretrained(folder))
+        classifier = TextClassifier(encoder, len(card.labels))
+        classifier.head.load_state_dict(load_file(str(folder / HEAD_WEIGHTS)))
+        return Predictor(classifier, AutoTokenizer.from_pretrained(folder), card, bf16=bf16)
+
+    def versions(self, project):
+        """Complete versions of ``project``, oldest first."""
+        folder = self.root / str(project)
+        if not folder.is_dir():
+            return []
+        found = [p for p in folder.iterdir() if not p.name.startswith('.') and (p / MANIFEST).is_file()]
+        return [p.name for p in sorted(found, key=lambda p: (p / MANIFEST).stat().st_mtime)]
+
+    def prune(self, project, keep):
+        """Delete every version of ``project`` not named in ``keep``."""
+        for version in self.versions(project):
+            if version not in keep:
+                shutil.rmtree(self.path(project, version), ignore_errors=True)
+                logger.info('Project %s: removed old version %s', project, version)
+

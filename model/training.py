@@ -1,0 +1,160 @@
+"""Fine-tune a :class:`~model.classifier.TextClassifier` on labeled texts."""
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import AutoTokenizer
+
+from model.classifier import TextClassifier
+from model.exceptions import ModelNotFoundError, TrainingDataError
+from model.predictor import ModelCard, Predictor
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters of one fine-tune.
+
+    The number of optimizer steps is ``epochs`` passes over the data, but never
+    fewer than ``min_steps`` (so ten labels still move the weights) nor more than
+    ``max_steps`` (so a large project still trains in bounded time).
+    """
+
+    epochs: int = 3
+    batch_size: int = 16
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    min_steps: int = 24
+    max_steps: int = 600
+    max_length: int = 128
+    class_weights: bool = True
+    seed: int = 0
+
+    def num_steps(self, num_samples):
+        per_epoch = math.ceil(num_samples / self.batch_size)
+        return int(min(max(self.epochs * per_epoch, self.min_steps), self.max_steps))
+
+
+def load_tokenizer(name_or_path):
+    """The tokenizer of ``name_or_path``, with a clear error when it cannot be found."""
+    try:
+        return AutoTokenizer.from_pretrained(name_or_path)
+    except (OSError, ValueError) as error:
+        raise ModelNotFoundError(f'base_model: cannot load {name_or_path!r}: {error}') from error
+
+
+def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None, bf16=False):
+    """Fine-tune ``base_model`` on ``texts`` and return a ready :class:`Predictor`.
+
+    Args:
+        base_model: a local folder or a model name of a transformers encoder.
+        texts: training texts.
+        targets: for each text, the list of its label names (exactly one unless
+            ``multi_label``).
+        labels: every label name, in the order of the output columns.
+        multi_label: train independent yes/no outputs instead of a softmax.
+        config: the :class:`TrainingConfig`; its defaults when None.
+        bf16: whether the returned predictor runs under bfloat16 autocast.
+
+    Raises:
+        TrainingDataError: no texts, or a target naming an unknown label.
+        ModelNotFoundError: ``base_model`` cannot be loaded.
+    """
+    config = config or TrainingConfig()
+    y = encode_targets(targets, labels, multi_label)
+    if len(texts) != len(y) or not len(texts):
+        raise TrainingDataError(f'texts: expected one per target and at least one, got {len(texts)} for {len(y)}')
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    tokenizer = load_tokenizer(base_model)
+    classifier = TextClassifier.from_encoder(base_model, len(labels))
+    encoded = tokenizer(list(texts), padding=True, truncation=True, max_length=config.max_length,
+                        return_tensors='pt')
+    target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
+    loss_fn = _loss(y, len(labels), multi_label, config.class_weights)
+    steps = config.num_steps(len(texts))
+    optimizer, schedule = _optimizer(classifier, config, steps)
+
+    classifier.train()
+    for step, index in enumerate(_batches(len(texts), config.batch_size, steps, rng)):
+        # Trim padding to the longest text of the batch: short batches run much faster.
+        mask = encoded['attention_mask'][index]
+        width = int(mask.sum(dim=1).max())
+        logits = classifier(encoded['input_ids'][index][:, :width], mask[:, :width])
+        loss = loss_fn(logits, target[index])
+        loss.backward()
+        nn.utils.clip_grad_norm_(classifier.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        if step % 50 == 0:
+            logger.debug('Fine-tune step %d/%d: loss %.4f', step + 1, steps, loss.item())
+
+    card = ModelCard(labels=tuple(labels), multi_label=multi_label, max_length=config.max_length,
+                     base_model=str(base_model))
+    return Predictor(classifier, tokenizer, card, bf16=bf16)
+
+
+def encode_targets(targets, labels, multi_label):
+    """Class indices of shape ``(n,)``, or a 0/1 matrix ``(n, num_labels)`` for multi-label."""
+    index = {label: i for i, label in enumerate(labels)}
+    unknown = sorted({name for target in targets for name in target if name not in index})
+    if unknown:
+        raise TrainingDataError(f'targets: unknown labels {unknown}; the labels are {list(labels)}')
+    if multi_label:
+        y = np.zeros((len(targets), len(labels)), dtype=np.float32)
+        for row, target in enumerate(targets):
+            y[row, [index[name] for name in target]] = 1.0
+        return y
+    if any(len(target) != 1 for target in targets):
+        raise TrainingDataError('targets: single-label training needs exactly one label per text')
+    return np.array([index[target[0]] for target in targets], dtype=np.int64)
+
+
+def _loss(y, num_classes, multi_label, class_weights):
+    """Cross-entropy, weighted by inverse class frequency so a rare class is not ignored."""
+    if multi_label:
+        positives = y.sum(axis=0)
+        weight = (len(y) - positives) / np.maximum(positives, 1.0)
+        pos_weight = torch.tensor(np.clip(weight, 1.0, 10.0), dtype=torch.float32) if class_weights else None
+        return nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    if not class_weights:
+        return nn.CrossEntropyLoss()
+    counts = np.bincount(y, minlength=num_classes).astype(np.float64)
+    present = counts > 0
+    weight = np.zeros(num_classes)
+    weight[present] = len(y) / (present.sum() * counts[present])
+    return nn.CrossEntropyLoss(weight=torch.tensor(weight, dtype=torch.float32))
+
+
+def _optimizer(classifier, config, steps):
+    """AdamW with a higher rate for the fresh head, linear warm-up then linear decay."""
+    groups = [
+        {'params': classifier.encoder.parameters(), 'lr': config.learning_rate},
+        {'params': classifier.head.parameters(), 'lr': config.head_learning_rate},
+    ]
+    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+    warmup = max(1, int(steps * config.warmup_fraction))
+
+    def factor(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (steps - step) / max(1, steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _batches(num_samples, batch_size, steps, rng):
+    """``steps`` index batches, reshuffling the data at every epoch."""
+    order = np.array([], dtype=np.int64)
+    for _ in range(steps):
+        if len(order) < min(batch_size, num_samples):
+            order = np.concatenate([order, rng.permutation(num_samples)])
+        batch, order = order[:batch_size], order[batch_size:]
+        yield torch.from_numpy(batch)
