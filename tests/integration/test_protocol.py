@@ -1,0 +1,187 @@
+"""The HTTP protocol against a real Redis: shapes, validation, auth, webhook bookkeeping."""
+import base64
+
+import pytest
+
+from backend import create_app
+from backend.project_state import ProjectState
+from tests import payloads
+
+
+def test_health(client):
+    response = client.get('/health')
+    assert response.status_code == 200
+    assert response.json['status'] == 'UP'
+
+
+def test_setup_answers_untrained_and_stores_config_and_params(client, redis):
+    response = client.post('/setup', json=payloads.setup(extra_params='{"strategy": "entropy", "train_every": 2}'))
+    assert response.status_code == 200
+    assert response.json == {'model_version': 'untrained'}
+    project = ProjectState(redis, '1')
+    assert project.label_config().labels == ('business', 'entertainment', 'politics', 'sports', 'tech')
+    assert project.params() == {'strategy': 'entropy', 'train_every': 2}
+
+
+def test_predict_before_training_gives_no_preannotation_and_a_random_order(client):
+    tasks = [payloads.task(i, f'text number {i}') for i in range(1, 21)] + [payloads.task(21, '  ')]
+    response = client.post('/predict', json=payloads.predict(tasks))
+    assert response.status_code == 200
+    results = response.json['results']
+    assert len(results) == 21
+    assert all(r['result'] == [] and r['model_version'] == 'untrained' for r in results)
+    scores = [r['score'] for r in results[:20]]
+    assert all(0 <= s < 1 for s in scores) and len(set(scores)) == 20
+    assert results[20]['score'] == 1.0, 'an empty text comes last'
+    again = client.post('/predict', json=payloads.predict(tasks)).json['results']
+    assert [r['score'] for r in again] == [r['score'] for r in results]
+
+
+@pytest.mark.parametrize('body, status, message', [
+    (b'{not json', 400, 'not valid JSON'),
+    (b'[1, 2]', 400, 'expected a JSON object'),
+    (b'{"project": "1.2"}', 400, 'tasks: expected a list'),
+    (b'{"tasks": [1], "project": "1.2"}', 400, 'tasks: expected a list of task objects'),
+    (b'{"tasks": [{"id": 3, "data": {"body": "x"}}], "project": "1"}', 400, 'label_config: missing'),
+    (b'{"tasks": [], "project": "x.1"}', 400, 'project: expected a Label Studio project id'),
+])
+def test_predict_bad_input(client, body, status, message):
+    response = client.post('/predict', data=body, content_type='application/json')
+    assert response.status_code == status
+    assert message in response.json['error']
+
+
+def test_predict_task_without_the_text_field_is_named(client):
+    body = payloads.predict([payloads.task(1, 'ok'), {'id': 7, 'data': {'body': 'wrong field'}}])
+    response = client.post('/predict', json=body)
+    assert response.status_code == 422
+    assert response.json['error'].startswith('task 7: data.text is missing')
+
+
+@pytest.mark.parametrize('body, status, message', [
+    ({'project': '1.2', 'schema': '<View><Image name="i" value="$i"/></View>'}, 422, 'unsupported tag(s) Image'),
+    ({'project': '1.2'}, 400, 'schema: expected'),
+    ({'schema': payloads.LABEL_CONFIG}, 400, 'project: expected'),
+    (payloads.setup(extra_params='{"strategy": "magic"}'), 422, "unknown 'magic'"),
+    (payloads.setup(extra_params={'train_every': 0}), 400, 'extra_params.train_every'),
+    (payloads.setup(extra_params={'colour': 'red'}), 400, "unknown key(s) ['colour']"),
+    (payloads.setup(extra_params='{oops'), 400, 'extra_params: not valid JSON'),
+])
+def test_setup_bad_input(client, body, status, message):
+    response = client.post('/setup', json=body)
+    assert response.status_code == status
+    assert message in response.json['error']
+
+
+def test_webhook_records_annotations_and_counts_them(client, redis):
+    client.post('/setup', json=payloads.setup())
+    response = client.post('/webhook', json=payloads.annotation_created(10, 1, 'Stocks rallied', 'business'))
+    assert response.status_code == 200
+    assert response.json['stored'] == 1 and response.json['pending'] == 1
+    updated = payloads.annotation_created(10, 1, 'Stocks rallied', 'politics', action='ANNOTATION_UPDATED')
+    client.post('/webhook', json=updated)
+    examples = ProjectState(redis, '1').examples()
+    assert examples == [{'task': 1, 'text': 'Stocks rallied', 'choices': ['politics']}]
+
+
+def test_webhook_bulk_create_and_plural_delete(client, redis):
+    client.post('/setup', json=payloads.setup())
+    items = [(20 + i, i, f'text {i}', 'tech') for i in range(3)]
+    assert client.post('/webhook', json=payloads.annotations_created(items)).json['stored'] == 3
+    response = client.post('/webhook', json=payloads.annotations_deleted([20, 21]))
+    assert response.json == {'status': 'deleted', 'deleted': 2}
+    assert [e['task'] for e in ProjectState(redis, '1').examples()] == [2]
+
+
+def test_skipped_annotation_is_not_training_data_and_clears_an_earlier_one(client, redis):
+    client.post('/setup', json=payloads.setup())
+    client.post('/webhook', json=payloads.annotation_created(30, 3, 'A film', 'entertainment'))
+    cancelled = payloads.annotation_created(30, 3, 'A film', None, action='ANNOTATION_UPDATED')
+    cancelled['annotation']['was_cancelled'] = True
+    response = client.post('/webhook', json=cancelled)
+    assert response.json['not_training_data'] == 1
+    assert ProjectState(redis, '1').examples() == []
+
+
+@pytest.mark.parametrize('change, message', [
+    (lambda body: body['annotation']['result'][0]['value'].update(choices=['weather']), "unknown label(s) ['weather']"),
+    (lambda body: body['annotation']['result'][0]['value'].update(choices=['tech', 'sports']), '2 choices'),
+    (lambda body: body['task']['data'].pop('text'), 'data.text is missing'),
+    (lambda body: body['task']['data'].update(text='   '), 'data.text is empty'),
+])
+def test_webhook_rejects_bad_annotations_without_losing_stored_ones(client, redis, change, message):
+    client.post('/setup', json=payloads.setup())
+    client.post('/webhook', json=payloads.annotation_created(40, 4, 'Kept text', 'tech'))
+    bad = payloads.annotation_created(41, 5, 'Bad text', 'tech')
+    change(bad)
+    response = client.post('/webhook', json=bad)
+    assert response.status_code == 422
+    assert message in response.json['error']
+    assert ProjectState(redis, '1').examples() == [{'task': 4, 'text': 'Kept text', 'choices': ['tech']}]
+
+
+@pytest.mark.parametrize('body, status, message', [
+    ({}, 400, 'action: expected'),
+    ({'action': 'ANNOTATION_CREATED', 'project': {'id': 'abc'}}, 400, 'project: expected'),
+    ({'action': 'ANNOTATION_CREATED', 'project': {'id': 99}, 'annotation': {}, 'task': {}}, 422,
+     'no labeling config known'),
+    ({'action': 'ANNOTATIONS_DELETED', 'project': {'id': 1}, 'annotations': 5}, 400, 'annotations: expected'),
+])
+def test_webhook_bad_input(client, body, status, message):
+    response = client.post('/webhook', json=body)
+    assert response.status_code == status
+    assert message in response.json['error']
+
+
+def test_other_actions_are_acknowledged_and_ignored(client, redis):
+    response = client.post('/webhook', json={'action': 'PROJECT_UPDATED', 'project': {'id': 1}})
+    assert response.json == {'status': 'ignored', 'action': 'PROJECT_UPDATED'}
+    assert not redis.exists('lsal:project:1:labels')
+
+
+def test_burst_of_webhooks_queues_one_training(client, app):
+    client.post('/setup', json=payloads.setup())
+    for i in range(12):
+        response = client.post('/webhook', json=payloads.annotation_created(100 + i, i, f'text {i}', 'tech'))
+        assert response.status_code == 200
+    queue = app.extensions['lsal'].queue
+    assert len(queue) == 1, 'TRAIN_EVERY=4 and 12 annotations, but one job while none has started'
+    assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'already queued'
+
+
+def test_versions_of_an_unknown_project_is_404(client):
+    response = client.get('/versions?project=404')
+    assert response.status_code == 404
+    assert 'project: 404 is not known' in response.json['error']
+
+
+def test_metrics_is_prometheus_text(client):
+    client.post('/setup', json=payloads.setup())
+    client.post('/webhook', json=payloads.annotation_created(1, 1, 'hello', 'tech'))
+    text = client.get('/metrics').get_data(as_text=True)
+    assert 'lsal_webhooks_total{action="ANNOTATION_CREATED"} 1' in text
+    assert 'lsal_labeled_annotations{project="1"} 1' in text
+
+
+def _basic(user, password):
+    return {'Authorization': 'Basic ' + base64.b64encode(f'{user}:{password}'.encode()).decode()}
+
+
+@pytest.fixture
+def secured(env):
+    return create_app({'BASIC_AUTH_USER': 'ls', 'BASIC_AUTH_PASS': 's3cret', 'WEBHOOK_SECRET': 'hook'}).test_client()
+
+
+def test_basic_auth_guards_every_route(secured):
+    assert secured.get('/health').status_code == 401
+    assert secured.get('/health', headers=_basic('ls', 'wrong')).status_code == 401
+    assert secured.get('/health', headers=_basic('ls', 's3cret')).status_code == 200
+    assert secured.post('/predict', json={}).status_code == 401
+
+
+def test_webhook_accepts_the_secret_header_instead_of_basic_auth(secured):
+    body = {'action': 'PROJECT_UPDATED', 'project': {'id': 1}}
+    assert secured.post('/webhook', json=body).status_code == 401
+    assert secured.post('/webhook', json=body, headers={'X-Webhook-Secret': 'nope'}).status_code == 401
+    assert secured.post('/webhook', json=body, headers={'X-Webhook-Secret': 'hook'}).status_code == 200
+    assert secured.post('/webhook', json=body, headers=_basic('ls', 's3cret')).status_code == 200

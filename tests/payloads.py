@@ -1,0 +1,46 @@
+"""Request bodies shaped like the ones Label Studio 1.23 sends (see shared LABEL_STUDIO.md)."""
+from tests.conftest import LABEL_CONFIG
+
+PROJECT = {'id': 1, 'title': 'News', 'label_config': LABEL_CONFIG, 'model_version': 'news-backend',
+           'sampling': 'Sequential sampling'}
+
+
+def setup(project='1.1795558552', schema=LABEL_CONFIG, extra_params=None):
+    return {'project': project, 'schema': schema, 'hostname': 'http://127.0.0.1:8089',
+            'access_token': 'abc', 'extra_params': extra_params}
+
+
+def task(task_id, text):
+    return {'id': task_id, 'data': {'text': text}, 'meta': {}, 'annotations': [], 'predictions': [],
+            'project': 1}
+
+
+def predict(tasks, project='1.1795558552'):
+    return {'tasks': tasks, 'project': project, 'label_config': LABEL_CONFIG,
+            'params': {'login': None, 'password': None, 'context': None}}
+
+
+def annotation(annotation_id, task_id, choices, was_cancelled=False):
+    result = [{'from_name': 'topic', 'to_name': 'text', 'type': 'choices', 'value': {'choices': choices}}]
+    return {'id': annotation_id, 'result': result if choices else [], 'was_cancelled': was_cancelled,
+            'task': task_id, 'project': 1, 'completed_by': 1}
+
+
+def annotation_created(annotation_id, task_id, text, label, action='ANNOTATION_CREATED'):
+    return {'action': action, 'annotation': annotation(annotation_id, task_id, [label] if label else []),
+            'task': task(task_id, text), 'project': PROJECT}
+
+
+def annotations_created(items):
+    """Bulk import: ``items`` is a list of ``(annotation_id, task_id, text, label)``."""
+    return {'action': 'ANNOTATIONS_CREATED',
+            'annotation': [annotation(a, t, [label]) for a, t, _, label in items],
+            'task': [task(t, text) for _, t, text, _ in items], 'project': PROJECT}
+
+
+def annotations_deleted(ids):
+    return {'action': 'ANNOTATIONS_DELETED', 'annotations': [{'id': i} for i in ids], 'project': PROJECT}
+
+
+def start_training():
+    return {'action': 'START_TRAINING', 'project': PROJECT}

@@ -1,0 +1,32 @@
+import pytest
+
+from backend.settings import Settings, SettingsError
+
+
+def test_defaults_and_parsing():
+    settings = Settings.from_env({'TRAIN_EVERY': '5', 'UNCERTAINTY_SAMPLING': 'off', 'EVAL_FRACTION': '0'})
+    assert settings.train_every == 5
+    assert settings.uncertainty_sampling is False
+    assert settings.eval_fraction == 0.0
+    assert settings.strategy == 'margin'
+    assert settings.base_model.endswith('model')
+
+
+def test_secrets_stay_out_of_repr():
+    settings = Settings.from_env({'LABEL_STUDIO_API_KEY': 'tok-123', 'BASIC_AUTH_USER': 'u',
+                                  'BASIC_AUTH_PASS': 'pw-456', 'WEBHOOK_SECRET': 'hook-789'})
+    text = repr(settings)
+    assert 'tok-123' not in text and 'pw-456' not in text and 'hook-789' not in text
+
+
+@pytest.mark.parametrize('environ, message', [
+    ({'TRAIN_EVERY': '0'}, 'TRAIN_EVERY: expected an integer >= 1'),
+    ({'TRAIN_EVERY': 'ten'}, 'TRAIN_EVERY'),
+    ({'STRATEGY': 'best'}, "STRATEGY: strategy: unknown 'best'"),
+    ({'EVAL_FRACTION': '1.5'}, 'EVAL_FRACTION'),
+    ({'UNCERTAINTY_SAMPLING': 'maybe'}, 'UNCERTAINTY_SAMPLING'),
+    ({'BASIC_AUTH_USER': 'u'}, 'set both or neither'),
+])
+def test_bad_values_name_the_variable(environ, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ)
