@@ -1,0 +1,100 @@
+"""A real Label Studio 1.23.2 (installed into its own venv on first use) and a real `lsal start`."""
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+LABEL_STUDIO_VERSION = '1.23.2'
+
+LABEL_STUDIO_VENV = Path(os.environ.get(
+    'LSAL_LABEL_STUDIO_VENV', Path.home() / '.cache' / 'lsal' / f'label-studio-{LABEL_STUDIO_VERSION}'))
+"""Label Studio pins its own rq, redis and Django, so it lives in a venv of its own, reused across runs."""
+
+STARTUP_TIMEOUT = 240
+"""Seconds Label Studio may take to start (the first start runs its migrations)."""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url, process, timeout, log):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'{url}: exited with {process.returncode}\n{Path(log).read_text()[-3000:]}')
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f'{url}: not up after {timeout}s\n{Path(log).read_text()[-3000:]}')
+
+
+def label_studio_binary():
+    """The venv's ``label-studio``, installing it the first time (about a minute)."""
+    binary = LABEL_STUDIO_VENV / 'bin' / 'label-studio'
+    marker = LABEL_STUDIO_VENV / '.installed'
+    if not marker.exists():
+        subprocess.run([sys.executable, '-m', 'venv', str(LABEL_STUDIO_VENV)], check=True)
+        subprocess.run([str(LABEL_STUDIO_VENV / 'bin' / 'pip'), 'install', '--quiet',
+                        f'label-studio=={LABEL_STUDIO_VERSION}'], check=True)
+        marker.touch()
+    return binary
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope='session')
+def label_studio(tmp_path_factory):
+    """``(base_url, token)`` of a Label Studio server on loopback with a fresh SQLite database."""
+    data = tmp_path_factory.mktemp('label-studio')
+    port, token = free_port(), secrets.token_hex(20)
+    env = {**os.environ, 'LABEL_STUDIO_BASE_DATA_DIR': str(data), 'DJANGO_DB': 'sqlite',
+           'COLLECT_ANALYTICS': 'false', 'ML_BLOCK_LOCAL_IP': 'false', 'SSRF_PROTECTION_ENABLED': 'false'}
+    log = data / 'label-studio.log'
+    process = subprocess.Popen(
+        [str(label_studio_binary()), 'start', '--no-browser', '--host', '127.0.0.1', '--port', str(port),
+         '--internal-host', '127.0.0.1', '--username', 'admin@example.com', '--password', 'Passw0rd!x',
+         '--user-token', token, '--enable-legacy-api-token'],
+        env=env, stdout=open(log, 'w'), stderr=subprocess.STDOUT, cwd=data)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        wait_until_up(f'{url}/health', process, STARTUP_TIMEOUT, log)
+        yield url, token
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def backend(label_studio, redis_url, redis, tmp_path, minilm):
+    """A real ``lsal start`` (web + worker) wired to Label Studio; yields its URL."""
+    ls_url, token = label_studio
+    port = free_port()
+    env = {**os.environ, 'REDIS_URL': redis_url, 'MODEL_DIR': str(tmp_path / 'models'), 'BASE_MODEL': minilm,
+           'LABEL_STUDIO_URL': ls_url, 'LABEL_STUDIO_API_KEY': token, 'TRAIN_EVERY': '10', 'MAX_LENGTH': '64',
+           'HF_HUB_OFFLINE': '1', 'PORT': str(port), 'HOST': '127.0.0.1'}
+    log = tmp_path / 'lsal.log'
+    process = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'start'], env=env,
+                               stdout=open(log, 'w'), stderr=subprocess.STDOUT)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        wait_until_up(f'{url}/health', process, 60, log)
+        yield url, log
+    finally:
+        stop(process)

@@ -1,0 +1,117 @@
+"""Webhooks -> RQ -> fine-tune -> published version, with a real worker and a real encoder."""
+import json
+import os
+
+import pytest
+from rq import Queue
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
+
+from backend.project_state import ProjectState
+from model import VersionStore
+from tests import payloads
+
+
+def annotate(client, pairs, first_id=1):
+    """Send one ANNOTATION_CREATED per ``(text, label)``; task id = annotation id."""
+    for offset, (text, label) in enumerate(pairs):
+        number = first_id + offset
+        response = client.post('/webhook', json=payloads.annotation_created(number, number, text, label))
+        assert response.status_code == 200, response.json
+
+
+def registries(app):
+    ctx = app.extensions['lsal']
+    queue = Queue(ctx.settings.queue_name, connection=ctx.redis)
+    return FinishedJobRegistry(queue=queue), FailedJobRegistry(queue=queue)
+
+
+def test_annotations_train_publish_and_predict(client, app, run_jobs, bbc, redis):
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:4])
+    run_jobs()
+    finished, failed = registries(app)
+    assert len(failed) == 0, [failed.get_job_ids()]
+    assert len(finished) == 1
+
+    version = client.post('/setup', json=payloads.setup()).json['model_version']
+    assert version.startswith('v1-')
+    listed = client.get('/versions?project=1').json
+    assert listed['versions'] == [version]
+    assert listed['projects']['1']['details'][version]['num_train'] == 4
+    metrics = listed['projects']['1']['details'][version]['metrics']
+    assert metrics['evaluated'] is False and 'MIN_EVAL_LABELS=20' in metrics['reason']
+
+    manifest = json.loads((VersionStore(os.environ['MODEL_DIR']).path('1', version) / 'manifest.json').read_text())
+    assert manifest['card']['labels'] == ['business', 'entertainment', 'politics', 'sports', 'tech']
+
+    tasks = [payloads.task(1000 + i, text) for i, (text, _) in enumerate(bbc[100:110])]
+    results = client.post('/predict', json=payloads.predict(tasks)).json['results']
+    assert len(results) == 10
+    for result in results:
+        assert result['model_version'] == version
+        assert 0.0 <= result['score'] <= 1.0
+        assert result['result'][0]['from_name'] == 'topic'
+        assert result['result'][0]['value']['choices'][0] in manifest['card']['labels']
+    assert ProjectState(redis, '1').pending() == 0
+
+
+def test_versions_beyond_keep_versions_are_removed(client, app, run_jobs, bbc, monkeypatch):
+    monkeypatch.setenv('KEEP_VERSIONS', '2')
+    client.post('/setup', json=payloads.setup())
+    for round_number in range(3):
+        annotate(client, bbc[4 * round_number:4 * round_number + 4], first_id=1 + 4 * round_number)
+        run_jobs()
+    listed = client.get('/versions?project=1').json['projects']['1']
+    assert len(listed['versions']) == 2
+    assert listed['current'] == listed['versions'][-1] and listed['current'].startswith('v3-')
+    on_disk = VersionStore(os.environ['MODEL_DIR']).versions('1')
+    assert on_disk == listed['versions']
+
+
+def test_single_class_is_skipped_and_its_annotations_still_count(client, app, run_jobs, bbc, redis):
+    client.post('/setup', json=payloads.setup())
+    tech = [(text, label) for text, label in bbc if label == 'tech'][:4]
+    annotate(client, tech)
+    run_jobs()
+    project = ProjectState(redis, '1')
+    assert project.current_version() is None
+    assert project.pending() == 4, 'a skipped training gives its annotations back'
+    sport = [(text, label) for text, label in bbc if label == 'sports'][:1]
+    annotate(client, sport, first_id=50)
+    run_jobs()
+    assert project.current_version().startswith('v1-')
+
+
+def test_train_button_trains_at_once(client, run_jobs, bbc, redis):
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:2] if bbc[0][1] != bbc[1][1] else bbc[1:3])
+    assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'queued'
+    run_jobs()
+    assert ProjectState(redis, '1').current_version().startswith('v1-')
+
+
+def test_held_out_metrics_once_there_are_enough_labels(client, run_jobs, bbc, monkeypatch):
+    monkeypatch.setenv('MIN_EVAL_LABELS', '10')
+    monkeypatch.setenv('EVAL_FRACTION', '0.3')
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:30])
+    run_jobs()
+    details = client.get('/versions?project=1').json['projects']['1']['details']
+    summary = next(iter(details.values()))
+    metrics = summary['metrics']
+    assert metrics['evaluated'] is True
+    assert metrics['num_eval'] + summary['num_train'] == 30
+    assert 0.0 <= metrics['accuracy'] <= 1.0 and 0.0 <= metrics['macro_f1'] <= 1.0
+
+
+@pytest.mark.slow
+def test_minilm_fine_tune_is_well_above_chance_on_held_out_bbc_news(minilm, bbc):
+    """The real 6-layer weights: 40 labels, 200 held-out articles, 5 classes (chance = 0.2)."""
+    from model import TrainingConfig, classification_metrics, fine_tune, indicators
+    labels = sorted({label for _, label in bbc})
+    train, test = bbc[:40], bbc[1000:1200]
+    predictor = fine_tune(minilm, [t for t, _ in train], [[l] for _, l in train], labels,
+                          config=TrainingConfig(max_length=64))
+    predicted = predictor.choices(predictor.predict_proba([t for t, _ in test]))
+    metrics = classification_metrics(indicators([[l] for _, l in test], labels), indicators(predicted, labels))
+    assert metrics['accuracy'] > 0.75, metrics
