@@ -1,18 +1,34 @@
-"""Acquisition functions: numpy arrays in, scores out, no I/O."""
+"""Acquisition functions: numpy arrays in, scores or indices out, no I/O."""
 from strategies.baseline import random_scores
-from strategies.exceptions import InvalidProbabilitiesError, StrategyError, UnknownStrategyError
-from strategies.scoring import STRATEGIES, check_strategy, score
+from strategies.bayesian import bald
+from strategies.cold_start import representative
+from strategies.diversity import badge, greedy_coreset, selection_scores
+from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
+from strategies.scoring import BATCH_STRATEGIES, MC_STRATEGIES, STRATEGIES, check_strategy, score
+from strategies.stopping import STOP_KAPPA, STOP_WINDOW, cohen_kappa, stabilized
 from strategies.uncertainty import entropy, least_confidence, margin
 
 __all__ = [
-    'STRATEGIES',
+    'BATCH_STRATEGIES',
+    'EmptyPoolError',
     'InvalidProbabilitiesError',
+    'MC_STRATEGIES',
+    'STOP_KAPPA',
+    'STOP_WINDOW',
+    'STRATEGIES',
     'StrategyError',
     'UnknownStrategyError',
+    'badge',
+    'bald',
     'check_strategy',
+    'cohen_kappa',
     'entropy',
+    'greedy_coreset',
     'least_confidence',
     'margin',
     'random_scores',
+    'representative',
     'score',
+    'selection_scores',
+    'stabilized',
 ]

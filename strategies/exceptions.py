@@ -11,3 +11,7 @@ class InvalidProbabilitiesError(StrategyError):
 
 class UnknownStrategyError(StrategyError):
     """A strategy name that is not registered."""
+
+
+class EmptyPoolError(StrategyError):
+    """More samples asked for than the pool holds."""

@@ -1,8 +1,10 @@
-"""Pick a strategy by name and score a batch of predictions with it."""
+"""Pick a strategy by name and score a pool with it."""
 import numpy as np
 
 from strategies.baseline import random_scores
+from strategies.bayesian import bald
 from strategies.exceptions import UnknownStrategyError
+from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.uncertainty import entropy, least_confidence, margin
 
 UNCERTAINTY_STRATEGIES = {
@@ -12,7 +14,13 @@ UNCERTAINTY_STRATEGIES = {
 }
 """Strategies that score each sample from its own probabilities."""
 
-STRATEGIES = (*UNCERTAINTY_STRATEGIES, 'random')
+BATCH_STRATEGIES = ('badge', 'coreset')
+"""Strategies that pick a diverse batch from the whole pool (need embeddings and a batch size)."""
+
+MC_STRATEGIES = ('bald',)
+"""Strategies that need several stochastic forward passes."""
+
+STRATEGIES = (*UNCERTAINTY_STRATEGIES, *MC_STRATEGIES, *BATCH_STRATEGIES, 'random')
 """Every strategy name accepted by :func:`score`."""
 
 
@@ -23,7 +31,8 @@ def check_strategy(name):
     return name
 
 
-def score(name, probabilities, rng, multi_label=False):
+def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, embeddings=None,
+          labeled_embeddings=None, batch_size=None):
     """Scores in ``[0, 1]``, lower means label first.
 
     Parameters
@@ -34,10 +43,19 @@ def score(name, probabilities, rng, multi_label=False):
         Softmax outputs, or independent per-class sigmoid outputs when
         ``multi_label`` is set.
     rng : numpy.random.Generator
-        Used by ``random`` only.
+        Used by ``random``, ``badge`` and ``coreset``.
     multi_label : bool
         Score each class as its own yes/no decision; a sample scores as its
         most uncertain class.
+    mc_probabilities : array-like of shape (num_passes, num_samples, num_classes)
+        Stochastic passes, for ``bald``.
+    embeddings : array-like of shape (num_samples, dim)
+        Last-layer inputs of the pool, for ``badge`` and ``coreset``.
+    labeled_embeddings : array-like of shape (num_labeled, dim)
+        The labeled set, for ``coreset`` (may be omitted).
+    batch_size : int
+        Size of the diverse batch for ``badge`` and ``coreset``: it gets the
+        lowest scores, in selection order; the rest follow by margin.
 
     Returns
     -------
@@ -47,8 +65,31 @@ def score(name, probabilities, rng, multi_label=False):
     p = np.asarray(probabilities, dtype=np.float64)
     if name == 'random':
         return random_scores(len(p), rng)
-    strategy = UNCERTAINTY_STRATEGIES[name]
+    if name in MC_STRATEGIES:
+        if mc_probabilities is None:
+            raise ValueError(f'mc_probabilities: required by {name!r}')
+        return _per_class(bald, np.asarray(mc_probabilities, dtype=np.float64), multi_label)
+    if name in BATCH_STRATEGIES:
+        if embeddings is None or not batch_size:
+            raise ValueError(f'embeddings, batch_size: required by {name!r}')
+        n = min(int(batch_size), len(p))
+        if name == 'badge':
+            selected = badge(p, embeddings, n, rng, multi_label=multi_label)
+        else:
+            labeled = labeled_embeddings if labeled_embeddings is not None else np.zeros((0, 1))
+            selected = greedy_coreset(embeddings, labeled, n, rng)
+        return selection_scores(selected, _per_class(margin, p, multi_label))
+    return _per_class(UNCERTAINTY_STRATEGIES[name], p, multi_label)
+
+
+def _per_class(strategy, p, multi_label):
+    """Apply ``strategy`` to softmax outputs, or to each class's yes/no decision for multi-label.
+
+    ``p`` has classes on its last axis; for multi-label a sample scores as its
+    most uncertain class.
+    """
     if not multi_label:
         return strategy(p)
-    yes_no = np.stack([p, 1.0 - p], axis=-1).reshape(-1, 2)
-    return strategy(yes_no).reshape(p.shape).min(axis=1)
+    yes_no = np.stack([p, 1.0 - p], axis=-1)
+    flat = yes_no.reshape(*yes_no.shape[:-3], -1, 2)
+    return strategy(flat).reshape(p.shape[-2:]).min(axis=1)

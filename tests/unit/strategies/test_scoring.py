@@ -4,12 +4,37 @@ import pytest
 from strategies import STRATEGIES, UnknownStrategyError, check_strategy, random_scores, score
 
 
-def test_every_strategy_scores_each_sample_in_unit_interval():
-    p = np.random.default_rng(0).dirichlet(np.ones(4), size=50)
-    for name in STRATEGIES:
-        scores = score(name, p, np.random.default_rng(1))
-        assert scores.shape == (50,)
-        assert np.all((scores >= 0) & (scores <= 1)), name
+def pool(num_samples=50, num_classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.ones(num_classes), size=num_samples)
+    mc = np.stack([rng.dirichlet(np.ones(num_classes), size=num_samples) for _ in range(3)])
+    return p, mc, rng.normal(size=(num_samples, 8)), rng.normal(size=(5, 8))
+
+
+@pytest.mark.parametrize('name', STRATEGIES)
+def test_every_strategy_scores_each_sample_in_unit_interval(name):
+    p, mc, embeddings, labeled = pool()
+    scores = score(name, p, np.random.default_rng(1), mc_probabilities=mc, embeddings=embeddings,
+                   labeled_embeddings=labeled, batch_size=10)
+    assert scores.shape == (50,)
+    assert np.all((scores >= 0) & (scores <= 1))
+
+
+@pytest.mark.parametrize('name', STRATEGIES)
+def test_every_strategy_handles_multi_label(name):
+    p = np.random.default_rng(2).uniform(size=(30, 3))
+    mc = np.random.default_rng(3).uniform(size=(4, 30, 3))
+    scores = score(name, p, np.random.default_rng(1), multi_label=True, mc_probabilities=mc,
+                   embeddings=np.random.default_rng(4).normal(size=(30, 6)), batch_size=5)
+    assert scores.shape == (30,) and np.all((scores >= 0) & (scores <= 1))
+
+
+@pytest.mark.parametrize('name', ['badge', 'coreset'])
+def test_batch_strategies_give_the_batch_the_lowest_scores(name):
+    p, _, embeddings, _ = pool()
+    scores = score(name, p, np.random.default_rng(1), embeddings=embeddings, batch_size=10)
+    assert np.sum(scores < 0.5) == 10
+    assert len(set(np.round(scores[scores < 0.5], 6))) == 10, 'the batch keeps its selection order'
 
 
 def test_multi_label_scores_a_sample_by_its_most_uncertain_label():
@@ -24,6 +49,12 @@ def test_random_is_reproducible_with_a_seeded_generator():
     assert len(set(a)) == 5
 
 
+@pytest.mark.parametrize('name, missing', [('bald', 'mc_probabilities'), ('badge', 'embeddings')])
+def test_strategies_name_the_input_they_lack(name, missing):
+    with pytest.raises(ValueError, match=missing):
+        score(name, np.full((3, 2), 0.5), np.random.default_rng(0))
+
+
 def test_unknown_strategy_lists_the_valid_ones():
-    with pytest.raises(UnknownStrategyError, match='margin, least_confidence, entropy, random'):
+    with pytest.raises(UnknownStrategyError, match='margin, least_confidence, entropy, bald, badge, coreset'):
         check_strategy('smallest_margin')

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from strategies import EmptyPoolError, badge, greedy_coreset, representative, selection_scores
+
+
+def unit(degrees):
+    radians = np.deg2rad(degrees)
+    return np.stack([np.cos(radians), np.sin(radians)], axis=1)
+
+
+def test_coreset_picks_the_farthest_from_the_labeled_then_from_the_batch():
+    pool = unit([10, 90, 180, 100])
+    selected = greedy_coreset(pool, unit([0]), 2, np.random.default_rng(0))
+    assert selected.tolist() == [2, 1]
+
+
+def test_coreset_without_labels_still_spreads_out():
+    pool = unit([0, 1, 2, 180, 181])
+    selected = greedy_coreset(pool, np.zeros((0, 2)), 2, np.random.default_rng(0))
+    assert {0, 1, 2} & set(selected.tolist()) and {3, 4} & set(selected.tolist())
+
+
+def test_badge_starts_with_the_longest_gradient_and_skips_duplicates():
+    p = np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.1], [0.6, 0.4]])
+    x = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    for seed in range(20):
+        selected = badge(p, x, 2, np.random.default_rng(seed)).tolist()
+        assert selected[0] in (0, 1)
+        assert set(selected) != {0, 1}, 'a duplicate of a chosen gradient has probability 0'
+
+
+def test_representative_takes_the_centre_of_each_cluster_biggest_first():
+    big = unit([40, 44, 45, 46, 50])
+    small = unit([178, 180, 182])
+    selected = representative(np.vstack([small, big]), 2, np.random.default_rng(0))
+    assert selected.tolist() == [5, 1]
+
+
+def test_selection_scores_order_the_batch_first_then_the_rest():
+    scores = selection_scores([2, 0], [0.2, 0.4, 0.6, 0.8])
+    np.testing.assert_allclose(scores, [0.25, 0.7, 0.0, 0.9])
+    assert np.argsort(scores).tolist() == [2, 0, 1, 3]
+
+
+@pytest.mark.parametrize('select', [
+    lambda x, n: greedy_coreset(x, np.zeros((0, 2)), n, np.random.default_rng(0)),
+    lambda x, n: badge(np.full((len(x), 2), 0.5), x, n, np.random.default_rng(0)),
+    lambda x, n: representative(x, n, np.random.default_rng(0)),
+])
+def test_shared_contract_n_distinct_indices_and_an_error_past_the_pool(select):
+    x = unit(np.arange(0, 360, 30))
+    chosen = select(x, 5)
+    assert len(chosen) == 5 and len(set(chosen.tolist())) == 5
+    assert chosen.min() >= 0 and chosen.max() < len(x)
+    with pytest.raises(EmptyPoolError, match='pool size'):
+        select(x, len(x) + 1)
