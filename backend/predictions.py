@@ -4,13 +4,15 @@ import zlib
 import numpy as np
 
 from backend.annotations import task_text
-from strategies import random_scores, score
+from model.acquisition import score_pool
+from strategies import random_scores
 
 EMPTY_TEXT_SCORE = 1.0
 """Score of a task with empty text: there is nothing to learn from it, so it comes last."""
 
 
-def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars):
+def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars, batch_size=None,
+                  labeled_texts=()):
     """One prediction per task, in task order.
 
     Args:
@@ -23,6 +25,8 @@ def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars):
         strategy: the strategy name that turns probabilities into scores.
         rng: a ``numpy.random.Generator`` for the random strategy.
         max_chars: texts are cut at this many characters.
+        batch_size: how many tasks a diverse strategy (badge, coreset) picks first.
+        labeled_texts: the labeled set, for coreset.
 
     Raises:
         AnnotationRejected: a task without the configured text field.
@@ -35,9 +39,9 @@ def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars):
     if predictor is None:
         scores, results = random_scores(len(filled), rng), [[] for _ in filled]
     else:
-        probabilities = predictor.predict_proba([texts[i] for i in filled])
-        scores = score(strategy, probabilities, rng, multi_label=predictor.card.multi_label)
-        results = [_result(config, choices) for choices in predictor.choices(probabilities)]
+        inference, scores = score_pool(predictor, [texts[i] for i in filled], strategy, rng,
+                                       batch_size=batch_size, labeled_texts=labeled_texts)
+        results = [_result(config, choices) for choices in predictor.choices(inference.probabilities)]
     for i, task_score, result in zip(filled, scores, results):
         predictions[i] = {'result': result, 'score': round(float(task_score), 6), 'model_version': version}
     return predictions

@@ -9,6 +9,9 @@ from backend.label_config import parse_label_config
 UNTRAINED = 'untrained'
 """The ``model_version`` reported before a project's first trained version."""
 
+COLD_START = 'cold-start'
+"""The ``model_version`` of representative-first scores pushed before the first training."""
+
 
 def parse_project_id(value):
     """The numeric project id from what Label Studio sends.
@@ -125,8 +128,12 @@ class ProjectState:
         return raw.decode() if raw else None
 
     def model_version(self):
-        """What Label Studio is told: the current version, or :data:`UNTRAINED`."""
-        return self.current_version() or UNTRAINED
+        """What Label Studio is told: the current version, else :data:`COLD_START` once its
+        scores were pushed, else :data:`UNTRAINED`."""
+        current = self.current_version()
+        if current:
+            return current
+        return COLD_START if self.redis.get(self.key('cold_start')) == b'done' else UNTRAINED
 
     def new_version_name(self):
         """A fresh, unique, sortable version name such as ``v3-20261125T101500``."""

@@ -12,6 +12,7 @@ FAILURE_TTL = 7 * 24 * 3600
 
 TRAIN_JOB = 'backend.jobs.train_project'
 RESCORE_JOB = 'backend.jobs.rescore_project'
+COLD_START_JOB = 'backend.jobs.cold_start_project'
 
 
 def request_training(ctx, project, force=False):
@@ -50,4 +51,17 @@ def request_rescore(ctx, project, version):
                             result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
                             description=f'rescore project {project.id} with {version}')
     logger.info('Project %s: queued re-scoring job %s for %s', project.id, job.id, version)
+    return job.id
+
+
+def request_cold_start(ctx, project):
+    """Queue the representative-first scoring of a new project, once, when Label Studio is reachable."""
+    if not ctx.settings.label_studio_enabled or project.current_version() is not None:
+        return None
+    if not ctx.redis.set(project.key('cold_start'), 'queued', nx=True):
+        return None
+    job = ctx.queue.enqueue(COLD_START_JOB, project.id, job_timeout=ctx.settings.rescore_timeout,
+                            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
+                            description=f'cold start project {project.id}')
+    logger.info('Project %s: queued cold start job %s', project.id, job.id)
     return job.id

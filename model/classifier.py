@@ -25,13 +25,18 @@ class TextClassifier(nn.Module):
 
     def embed(self, input_ids, attention_mask):
         """Mean of the token embeddings, shape ``(batch, hidden_size)``."""
-        tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-        return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return mean_pool(self.encoder, input_ids, attention_mask)
 
     def forward(self, input_ids, attention_mask):
         """Logits of shape ``(batch, num_classes)``."""
         return self.head(self.dropout(self.embed(input_ids, attention_mask)))
+
+
+def mean_pool(encoder, input_ids, attention_mask):
+    """Mean of ``encoder``'s token embeddings over the non-padding tokens, ``(batch, hidden_size)``."""
+    tokens = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+    return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
 def probabilities(logits, multi_label):

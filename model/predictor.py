@@ -5,10 +5,7 @@ import numpy as np
 import torch
 
 from model.classifier import probabilities
-
-INFERENCE_BATCH_SIZE = 64
-"""Texts per forward pass at inference."""
-
+from model.inference import run_batched
 
 @dataclass(frozen=True)
 class ModelCard:
@@ -28,6 +25,22 @@ class ModelCard:
                    max_length=int(data['max_length']), base_model=str(data['base_model']))
 
 
+@dataclass(frozen=True)
+class Inference:
+    """What one pass over a pool gives the strategies.
+
+    Attributes:
+        probabilities: ``(num_texts, num_classes)``.
+        embeddings: the head's inputs, ``(num_texts, hidden_size)``.
+        mc_probabilities: ``(num_passes, num_texts, num_classes)`` with dropout
+            on the head's input, or None when no passes were asked for.
+    """
+
+    probabilities: np.ndarray
+    embeddings: np.ndarray
+    mc_probabilities: np.ndarray = None
+
+
 class Predictor:
     """Batched inference with a :class:`~model.classifier.TextClassifier`.
 
@@ -44,16 +57,35 @@ class Predictor:
         self.card = card
         self.bf16 = bf16
 
-    def predict_proba(self, texts, batch_size=INFERENCE_BATCH_SIZE):
-        """Class probabilities of shape ``(len(texts), num_classes)``."""
-        multi_label = self.card.multi_label
-        return self._map(texts, batch_size, lambda batch: probabilities(self.classifier(**batch), multi_label),
-                         width=len(self.card.labels))
+    def infer(self, texts, mc_passes=0, rng=None):
+        """One encoder pass over ``texts``; returns an :class:`Inference`.
 
-    def embed(self, texts, batch_size=INFERENCE_BATCH_SIZE):
+        ``mc_passes`` stochastic passes apply dropout to the pooled embedding
+        before the head (last-layer MC dropout): the encoder runs once, so BALD
+        costs no more than plain inference. ``rng`` draws the dropout masks.
+        """
+        num_classes = len(self.card.labels)
+        if not texts:
+            hidden = self.classifier.encoder.config.hidden_size
+            empty = np.zeros((0, num_classes), dtype=np.float32)
+            return Inference(empty, np.zeros((0, hidden), dtype=np.float32),
+                             np.zeros((mc_passes, 0, num_classes), dtype=np.float32) if mc_passes else None)
+
+        def forward(input_ids, attention_mask):
+            embedded = self.classifier.embed(input_ids, attention_mask)
+            return embedded, self._probabilities(self.classifier.head(embedded))
+
+        embeddings, probs = run_batched(self.tokenizer, texts, self.card.max_length, forward, bf16=self.bf16)
+        mc = self._mc_probabilities(embeddings, mc_passes, rng) if mc_passes else None
+        return Inference(probs, embeddings, mc)
+
+    def predict_proba(self, texts):
+        """Class probabilities of shape ``(len(texts), num_classes)``."""
+        return self.infer(texts).probabilities
+
+    def embed(self, texts):
         """Mean-pooled encoder embeddings of shape ``(len(texts), hidden_size)``."""
-        return self._map(texts, batch_size, lambda batch: self.classifier.embed(**batch),
-                         width=self.classifier.encoder.config.hidden_size)
+        return self.infer(texts).embeddings
 
     def choices(self, probabilities_):
         """Label names predicted from probabilities of shape ``(n, num_classes)``.
@@ -70,15 +102,16 @@ class Predictor:
             picked.append(chosen or [labels[int(row.argmax())]])
         return picked
 
-    def _map(self, texts, batch_size, forward, width):
-        """Run ``forward`` over length-sorted batches and restore the input order."""
-        out = np.zeros((len(texts), width), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.bf16):
-            for start in range(0, len(order), batch_size):
-                index = order[start:start + batch_size]
-                batch = self.tokenizer([texts[i] for i in index], padding=True, truncation=True,
-                                       max_length=self.card.max_length, return_tensors='pt')
-                result = forward({'input_ids': batch['input_ids'], 'attention_mask': batch['attention_mask']})
-                out[index] = result.float().numpy()
-        return out
+    def _probabilities(self, logits):
+        return probabilities(logits, self.card.multi_label)
+
+    def _mc_probabilities(self, embeddings, passes, rng):
+        rng = rng if rng is not None else np.random.default_rng(0)
+        rate = self.classifier.dropout.p
+        x = torch.from_numpy(embeddings)
+        out = []
+        with torch.inference_mode():
+            for _ in range(passes):
+                keep = torch.from_numpy(rng.random(embeddings.shape) >= rate)
+                out.append(self._probabilities(self.classifier.head(x * keep / (1.0 - rate))).numpy())
+        return np.stack(out)

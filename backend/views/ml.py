@@ -7,6 +7,7 @@ from backend.errors import RequestError
 from backend.label_config import parse_label_config
 from backend.predictions import predict_tasks, request_rng
 from backend.project_state import UNTRAINED, parse_project_id
+from backend.scheduler import request_cold_start
 from backend.views.common import context, count, json_object
 from strategies import check_strategy
 
@@ -37,6 +38,7 @@ def setup():
     params = _project_params(body.get('extra_params'))
     project.save_label_config(schema)
     project.save_params(params)
+    request_cold_start(context(), project)
     return {'model_version': project.model_version()}
 
 
@@ -55,9 +57,12 @@ def predict():
     version = project.current_version() if project else None
     predictor = ctx.models.get(project.id, version) if version else None
     strategy = ctx.project_setting(project, 'strategy') if project else ctx.settings.strategy
-    version = version or UNTRAINED
+    version = version or (project.model_version() if project else UNTRAINED)
+    labeled = [e['text'] for e in project.examples()] if project and strategy == 'coreset' else ()
     rng = request_rng(project.id if project else 0, version, tasks)
-    results = predict_tasks(tasks, config, predictor, version, strategy, rng, ctx.settings.max_text_chars)
+    batch_size = int(ctx.project_setting(project, 'train_every') if project else ctx.settings.train_every)
+    results = predict_tasks(tasks, config, predictor, version, strategy, rng, ctx.settings.max_text_chars,
+                            batch_size=batch_size, labeled_texts=labeled)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
 

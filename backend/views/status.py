@@ -61,6 +61,13 @@ def metrics():
                [({'project': pid, 'version': v}, summaries[v]['metrics'][name])
                 for pid, (v, summaries) in current.items()
                 if v in summaries and summaries[v]['metrics'].get('evaluated')])
+    agreements = [(pid, v, summaries[v]['agreement']) for pid, (v, summaries) in current.items()
+                  if v in summaries and summaries[v].get('agreement')]
+    metric('model_agreement', 'gauge', "Cohen's kappa between the current and the previous version "
+           'on a fixed sample of unlabeled tasks (the stop signal).',
+           [({'project': pid, 'version': v}, a['kappa']) for pid, v, a in agreements])
+    metric('model_stabilized', 'gauge', 'Whether predictions have stabilized (1: more labels stop paying).',
+           [({'project': pid, 'version': v}, int(a['stabilized'])) for pid, v, a in agreements])
     return Response('\n'.join(lines) + '\n', mimetype='text/plain; version=0.0.4')
 
 

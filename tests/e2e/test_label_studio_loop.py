@@ -9,7 +9,7 @@ from tests.conftest import LABEL_CONFIG
 pytestmark = pytest.mark.e2e
 
 LOOP_TIMEOUT = 300
-"""Seconds the worker may take to train MiniLM on ten labels and push the scores."""
+"""Seconds the worker may take to train MiniLM on a few labels and push the scores."""
 
 
 class Api:
@@ -28,6 +28,9 @@ class Api:
     def tasks(self, project_id):
         return self.call('GET', f'/api/tasks?project={project_id}&fields=all&page_size=1000')['tasks']
 
+    def project(self, project_id):
+        return self.call('GET', f'/api/projects/{project_id}')
+
 
 def wait_for(condition, what, log):
     deadline = time.monotonic() + LOOP_TIMEOUT
@@ -39,51 +42,83 @@ def wait_for(condition, what, log):
     raise AssertionError(f'{what}: not within {LOOP_TIMEOUT}s\nbackend log:\n{log.read_text()[-4000:]}')
 
 
+def current_scores(api, project_id, version):
+    """``{task id: score}`` of the unlabeled tasks' predictions of ``version`` (exactly one each)."""
+    scores = {}
+    for task in api.tasks(project_id):
+        if task['annotations']:
+            continue
+        current = [p for p in task['predictions'] if p['model_version'] == version]
+        assert len(current) == 1, f'task {task["id"]}: predictions {task["predictions"]}'
+        assert 0.0 <= current[0]['score'] <= 1.0
+        scores[task['id']] = current[0]['score']
+    return scores
+
+
+def label_next_tasks(api, project_id, count, labels_by_text):
+    """Label the tasks Label Studio serves next, as an annotator would; returns their ids."""
+    served = []
+    for _ in range(count):
+        task = api.call('GET', f'/api/projects/{project_id}/next')
+        label = labels_by_text[task['data']['text']]
+        api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': [{
+            'from_name': 'topic', 'to_name': 'text', 'type': 'choices', 'value': {'choices': [label]}}]})
+        served.append(task['id'])
+    return served
+
+
 def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backend, bbc):
     ls_url, token = label_studio
     backend_url, log = backend
     api = Api(ls_url, token)
     project = api.call('POST', '/api/projects', json={'title': 'BBC News', 'label_config': LABEL_CONFIG})
-    api.call('POST', f'/api/projects/{project["id"]}/import', json=[{'text': text} for text, _ in bbc[:60]])
+    pid = project['id']
+    api.call('POST', f'/api/projects/{pid}/import', json=[{'text': text} for text, _ in bbc[:60]])
     labels_by_text = {text: label for text, label in bbc[:60]}
-
-    ml = api.call('POST', '/api/ml', json={'url': backend_url, 'project': project['id'], 'title': 'lsal',
+    ml = api.call('POST', '/api/ml', json={'url': backend_url, 'project': pid, 'title': 'lsal',
                                             'is_interactive': False})
-    api.call('POST', f'/api/dm/actions?id=retrieve_tasks_predictions&project={project["id"]}',
+
+    # Cold start: connecting queues a job that puts representative tasks first, before any label.
+    wait_for(lambda: api.project(pid)['model_version'] == 'cold-start', 'cold-start scores', log)
+    cold = current_scores(api, pid, 'cold-start')
+    assert len(cold) == 60 and sum(score < 0.5 for score in cold.values()) == 10
+    api.call('POST', f'/api/dm/actions?id=retrieve_tasks_predictions&project={pid}',
              json={'selectedItems': {'all': True, 'excluded': []}})
-    tasks = api.tasks(project['id'])
-    assert len(tasks) == 60
-    assert all(t['predictions'] and t['predictions'][0]['model_version'] == 'untrained' for t in tasks)
-    assert all(t['predictions'][0]['score'] is not None for t in tasks)
+    assert current_scores(api, pid, 'cold-start') == cold, 'Label Studio re-asked for scores it had'
 
-    for task in tasks[:10]:
-        label = labels_by_text[task['data']['text']]
-        api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': [{
-            'from_name': 'topic', 'to_name': 'text', 'type': 'choices', 'value': {'choices': [label]}}]})
+    served = label_next_tasks(api, pid, 10, labels_by_text)
+    assert sorted(served, key=cold.get) == served and all(cold[t] < 0.5 for t in served), \
+        'the annotator was served the representative batch, in order'
 
-    def new_version():
-        versions = requests.get(f'{backend_url}/versions?project={project["id"]}', timeout=5).json()['versions']
-        return versions[-1] if versions else None
-    version = wait_for(new_version, 'a trained version on GET /versions', log)
+    def version_number(n):
+        versions = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['versions']
+        return versions[-1] if len(versions) >= n else None
+    version = wait_for(lambda: version_number(1), 'a trained version on GET /versions', log)
     assert version.startswith('v1-')
-    setup = requests.post(f'{backend_url}/setup', timeout=5, json={
-        'project': f'{project["id"]}.0', 'schema': LABEL_CONFIG}).json()
+    setup = requests.post(f'{backend_url}/setup', timeout=5, json={'project': f'{pid}.0',
+                                                                    'schema': LABEL_CONFIG}).json()
     assert setup['model_version'] == version
-    wait_for(lambda: api.call('GET', f'/api/projects/{project["id"]}')['model_version'] == version,
+    wait_for(lambda: api.project(pid)['model_version'] == version,
              'project.model_version set to the new version by the re-scoring job', log)
     assert api.call('GET', f'/api/ml/{ml["id"]}/versions')['versions'][-1] == version
 
-    unlabeled = [t for t in api.tasks(project['id']) if not t['annotations']]
+    unlabeled = [t for t in api.tasks(pid) if not t['annotations']]
     assert len(unlabeled) == 50
-    scores = {}
     for task in unlabeled:
-        current = [p for p in task['predictions'] if p['model_version'] == version]
-        assert len(current) == 1, f'task {task["id"]}: predictions {task["predictions"]}'
-        assert 0.0 <= current[0]['score'] <= 1.0
-        assert current[0]['result'][0]['value']['choices'][0] in labels_by_text.values()
-        scores[task['id']] = current[0]['score']
-
-    project_now = api.call('GET', f'/api/projects/{project["id"]}')
-    assert project_now['sampling'] == 'Uncertainty sampling'
-    next_task = api.call('GET', f'/api/projects/{project["id"]}/next')
+        prediction = next(p for p in task['predictions'] if p['model_version'] == version)
+        assert prediction['result'][0]['value']['choices'][0] in labels_by_text.values()
+    scores = current_scores(api, pid, version)
+    assert api.project(pid)['sampling'] == 'Uncertainty sampling'
+    next_task = api.call('GET', f'/api/projects/{pid}/next')
     assert scores[next_task['id']] == min(scores.values())
+
+    # A second round: the new version is compared with the first on the unlabeled pool (stop signal).
+    label_next_tasks(api, pid, 10, labels_by_text)
+    second = wait_for(lambda: version_number(2), 'a second version', log)
+    wait_for(lambda: api.project(pid)['model_version'] == second, 'the second version pushed', log)
+    details = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
+    agreement = details['details'][second]['agreement']
+    assert agreement['previous'] == version and agreement['num_tasks'] == 40
+    assert -1.0 <= agreement['kappa'] <= 1.0 and agreement['stabilized'] is False
+    metrics = requests.get(f'{backend_url}/metrics', timeout=5).text
+    assert f'lsal_model_agreement{{project="{pid}",version="{second}"}}' in metrics

@@ -1,0 +1,47 @@
+"""Run the model over a pool and hand the strategies what they need."""
+from transformers import AutoModel
+
+from model.inference import embed_texts
+from model.training import load_tokenizer
+from strategies import MC_STRATEGIES, representative, score, selection_scores
+
+MC_PASSES = 20
+"""Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
+
+
+def score_pool(predictor, texts, strategy, rng, batch_size=None, labeled_texts=(), mc_passes=MC_PASSES):
+    """Probabilities and scores (lower = label first) for ``texts``.
+
+    Args:
+        predictor: a :class:`~model.predictor.Predictor`.
+        texts: the pool.
+        strategy: a name from :data:`strategies.STRATEGIES`.
+        rng: a ``numpy.random.Generator``.
+        batch_size: size of the diverse batch for ``badge`` and ``coreset``
+            (default: the whole pool).
+        labeled_texts: the labeled set, which ``coreset`` covers first.
+        mc_passes: stochastic passes for ``bald``.
+
+    Returns:
+        ``(inference, scores)``: the :class:`~model.predictor.Inference` and an
+        array of shape ``(len(texts),)``.
+    """
+    passes = mc_passes if strategy in MC_STRATEGIES else 0
+    inference = predictor.infer(texts, mc_passes=passes, rng=rng)
+    labeled = predictor.embed(list(labeled_texts)) if strategy == 'coreset' and len(labeled_texts) else None
+    scores = score(strategy, inference.probabilities, rng, multi_label=predictor.card.multi_label,
+                   mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
+                   labeled_embeddings=labeled, batch_size=batch_size or len(texts))
+    return inference, scores
+
+
+def cold_start_scores(base_model, texts, n, rng, max_length, bf16=False):
+    """Scores for a pool before any label: ``n`` representative texts first, then random.
+
+    The pretrained encoder embeds the pool; one typical text per k-means cluster
+    gets the lowest scores, largest cluster first.
+    """
+    encoder, tokenizer = AutoModel.from_pretrained(base_model), load_tokenizer(base_model)
+    embeddings = embed_texts(encoder, tokenizer, texts, max_length, bf16=bf16)
+    selected = representative(embeddings, min(n, len(texts)), rng)
+    return selection_scores(selected, rng.random(len(texts)))
