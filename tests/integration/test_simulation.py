@@ -1,0 +1,99 @@
+"""`lsal simulate` and the simulation loop: a few rounds on BBC News with the 2-layer encoder."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from backend.cli import main
+from model import TrainingConfig
+from model.simulation import SimulationConfig, run, simulate, summarize
+
+FAST = TrainingConfig(max_length=32, epochs=1, min_steps=4)
+
+
+@pytest.fixture(scope='module')
+def dataset(bbc):
+    return [text for text, _ in bbc[:120]], [label for _, label in bbc[:120]]
+
+
+def strip_timing(rows):
+    return [{k: v for k, v in r.items() if not k.endswith('seconds')} for r in rows]
+
+
+def test_rounds_add_a_batch_of_the_lowest_scores_until_the_budget(dataset, tiny_encoder):
+    texts, labels = dataset
+    config = SimulationConfig(initial=6, batch=4, budget=14, seeds=(0,), strategies=('margin',), pool_size=60,
+                              test_size=40, training=FAST)
+    rows = run(texts, labels, tiny_encoder, config, 0, 'margin', initial=list(range(6)))
+    assert [r['labels'] for r in rows] == [6, 10, 14]
+    assert rows[0]['agreement'] is None and -1 <= rows[1]['agreement'] <= 1
+    assert all(0 <= r['accuracy'] <= 1 and r['train_seconds'] > 0 for r in rows)
+    assert all(r['query_seconds'] > 0 for r in rows[:-1])
+
+
+def test_same_seed_same_curve(dataset, tiny_encoder):
+    texts, labels = dataset
+    config = SimulationConfig(initial=6, batch=6, budget=12, seeds=(1,), strategies=('badge',), pool_size=60,
+                              test_size=40, training=FAST)
+    first = simulate(texts, labels, tiny_encoder, config)
+    assert strip_timing(first) == strip_timing(simulate(texts, labels, tiny_encoder, config))
+
+
+def test_summary_area_and_label_counts_are_hand_checkable():
+    rows = [{'strategy': 's', 'seed': seed, 'labels': n, 'accuracy': acc, 'train_seconds': 1.0,
+             'query_seconds': 0.5}
+            for seed, curve in ((0, [(50, 0.5), (100, 0.7)]), (1, [(50, 0.7), (100, 0.9)])) for n, acc in curve]
+    summary = summarize(rows, label_counts=(50, 100), full_accuracy=0.9)['s']
+    assert summary['acc@50'] == pytest.approx((0.6, 0.1))
+    assert summary['aulc'] == pytest.approx((0.7, 0.1))  # trapezoids: 0.6 and 0.8
+    assert summary['labels_to_95'] == [None, 100]
+    assert summary['seconds_per_round'] == 1.5
+
+
+def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_path, monkeypatch, capsys):
+    texts, labels = dataset
+    data = tmp_path / 'news.csv'
+    with open(data, 'w', newline='') as handle:
+        writer = csv.writer(handle)
+        writer.writerow(['body', 'topic'])
+        writer.writerows(zip(texts, labels))
+    monkeypatch.setenv('BASE_MODEL', tiny_encoder)
+    out = tmp_path / 'out'
+    code = main(['simulate', '--dataset', str(data), '--text-column', 'body', '--label-column', 'topic',
+                 '--strategies', 'random,margin', '--initial', '8', '--batch', '8', '--budget', '16',
+                 '--seeds', '1', '--pool-size', '60', '--test-size', '40', '--max-length', '32', '--epochs', '1',
+                 '--out', str(out)])
+    assert code == 0
+    with open(out / 'rounds.csv') as handle:
+        rounds = list(csv.DictReader(handle))
+    assert [(r['strategy'], r['labels']) for r in rounds] == [('random', '8'), ('random', '16'),
+                                                              ('margin', '8'), ('margin', '16')]
+    assert '| margin |' in (out / 'summary.md').read_text()
+    assert json.loads((out / 'summary.json').read_text())['summary']['random']['seeds'] == 1
+    assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--dataset', 'nowhere.csv'], "--dataset: 'nowhere.csv' is neither"),
+    (['--strategies', 'psychic'], "strategy: unknown 'psychic'"),
+    (['--initial', '0'], 'need 0 < initial <= budget'),
+])
+def test_cli_bad_arguments_exit_2_with_a_message(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(['simulate', *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_representative_initial_set_differs_from_random_and_is_deterministic(dataset, tiny_encoder):
+    from model.simulation import initial_indices, split
+    texts, labels = dataset
+    config = SimulationConfig(initial=5, pool_size=60, test_size=40, budget=10, initial_strategy='representative',
+                              training=FAST)
+    _, pool = split(labels, config, 0)
+    first = initial_indices(texts, pool, config, tiny_encoder, 0)
+    assert first == initial_indices(texts, pool, config, tiny_encoder, 0)
+    assert len(set(first)) == 5 and all(0 <= i < len(pool) for i in first)
+    assert len({labels[pool[i]] for i in first}) >= 3, 'five clusters of news cover several topics'
+    assert np.array_equal(sorted(first), sorted(set(first)))
