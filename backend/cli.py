@@ -1,4 +1,4 @@
-"""The ``lsal`` command: start (all in one), serve (web), worker (RQ)."""
+"""The ``lsal`` command: start (all in one), serve (web), worker (RQ), simulate."""
 import argparse
 import logging
 import os
@@ -13,6 +13,7 @@ from backend.app import create_app
 from backend.connection import connect, start_embedded
 from backend.settings import Settings, SettingsError
 from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
+from model.logs import disable_progress_bars
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def _worker(settings, args):
 
 def _setup_logging(level):
     logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    disable_progress_bars()
 
 
 if __name__ == '__main__':

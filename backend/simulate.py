@@ -6,6 +6,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from model import TrainingConfig
+from model.acquisition import MC_PASSES
 from model.datasets import DATASETS, DatasetError, from_csv, from_label_studio_export
 from model.report import plot_curves, summary_table, write_rounds
 from model.simulation import SimulationConfig, full_data_accuracy, rounds_per_run, simulate, summarize
@@ -39,7 +40,9 @@ def add_simulate_parser(commands):
     command.add_argument('--epochs', type=int, default=3)
     command.add_argument('--full-data', action=argparse.BooleanOptionalAction, default=False,
                          help='also train on the whole pool (the ceiling, and labels to reach 95 %% of it)')
-    command.add_argument('--bf16', action='store_true', help='bfloat16 inference when scoring the pool')
+    command.add_argument('--mc-passes', type=int, default=MC_PASSES, help='stochastic passes for bald')
+    command.add_argument('--bf16', action='store_true',
+                         help='bfloat16 inference (faster only on CPUs with AMX; much slower without)')
     command.add_argument('--out', default='simulation', help='output folder')
 
 
@@ -62,7 +65,8 @@ def run_simulation(settings, args):
             initial=args.initial, batch=args.batch, budget=args.budget, seeds=tuple(range(args.seeds)),
             strategies=tuple(s.strip() for s in args.strategies.split(',') if s.strip()),
             pool_size=args.pool_size, test_size=args.test_size, initial_strategy=args.initial_strategy,
-            training=TrainingConfig(max_length=args.max_length, epochs=args.epochs), bf16=args.bf16)
+            training=TrainingConfig(max_length=args.max_length, epochs=args.epochs), bf16=args.bf16,
+            mc_passes=args.mc_passes)
     except (DatasetError, StrategyError, ValueError) as error:
         raise SimulationInputError(str(error)) from None
     name = Path(args.dataset).stem

@@ -13,7 +13,7 @@ from backend.cli import main as lsal
 
 DEFAULTS = ['--initial', '25', '--batch', '25', '--budget', '500', '--seeds', '3', '--pool-size', '4000',
             '--test-size', '1000', '--strategies', 'random,margin,least_confidence,entropy,bald,badge,coreset',
-            '--full-data', '--bf16']
+            '--full-data']
 """The configuration of the issue: initial 25, batch 25, budget 500, three seeds, every strategy."""
 
 

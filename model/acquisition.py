@@ -1,4 +1,6 @@
 """Run the model over a pool and hand the strategies what they need."""
+from dataclasses import dataclass
+
 from transformers import AutoModel
 
 from model.inference import embed_texts
@@ -9,30 +11,39 @@ MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
 
 
-def score_pool(predictor, texts, strategy, rng, batch_size=None, labeled_texts=(), mc_passes=MC_PASSES):
-    """Probabilities and scores (lower = label first) for ``texts``.
+@dataclass(frozen=True)
+class Acquisition:
+    """How to score a pool.
 
-    Args:
-        predictor: a :class:`~model.predictor.Predictor`.
-        texts: the pool.
+    Attributes:
         strategy: a name from :data:`strategies.STRATEGIES`.
-        rng: a ``numpy.random.Generator``.
         batch_size: size of the diverse batch for ``badge`` and ``coreset``
-            (default: the whole pool).
+            (None: the whole pool).
         labeled_texts: the labeled set, which ``coreset`` covers first.
         mc_passes: stochastic passes for ``bald``.
-
-    Returns:
-        ``(inference, scores)``: the :class:`~model.predictor.Inference` and an
-        array of shape ``(len(texts),)``.
     """
-    passes = mc_passes if strategy in MC_STRATEGIES else 0
-    inference = predictor.infer(texts, mc_passes=passes, rng=rng)
-    labeled = predictor.embed(list(labeled_texts)) if strategy == 'coreset' and len(labeled_texts) else None
-    scores = score(strategy, inference.probabilities, rng, multi_label=predictor.card.multi_label,
-                   mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
-                   labeled_embeddings=labeled, batch_size=batch_size or len(texts))
-    return inference, scores
+
+    strategy: str
+    batch_size: int = None
+    labeled_texts: tuple = ()
+    mc_passes: int = MC_PASSES
+
+    def score(self, predictor, texts, rng):
+        """Probabilities and scores (lower = label first) for ``texts``.
+
+        Returns:
+            ``(inference, scores)``: the :class:`~model.predictor.Inference` and
+            an array of shape ``(len(texts),)``.
+        """
+        passes = self.mc_passes if self.strategy in MC_STRATEGIES else 0
+        inference = predictor.infer(texts, mc_passes=passes, rng=rng)
+        labeled = None
+        if self.strategy == 'coreset' and len(self.labeled_texts):
+            labeled = predictor.embed(list(self.labeled_texts))
+        scores = score(self.strategy, inference.probabilities, rng, multi_label=predictor.card.multi_label,
+                       mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
+                       labeled_embeddings=labeled, batch_size=self.batch_size or len(texts))
+        return inference, scores
 
 
 def cold_start_scores(base_model, texts, n, rng, max_length, bf16=False):

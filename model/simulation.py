@@ -1,7 +1,7 @@
 """Replay the active-learning loop on an already-labeled dataset (``lsal simulate``).
 
 The same fine-tuning (:func:`~model.training.fine_tune`) and the same scoring
-(:func:`~model.acquisition.score_pool`) that serve Label Studio run here: a
+(:class:`~model.acquisition.Acquisition`) that serve Label Studio run here: a
 simulated annotator labels the ``batch`` lowest-scored pool texts each round.
 """
 import time
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from model.acquisition import cold_start_scores, score_pool
+from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
 from model.evaluation import classification_metrics, indicators
 from model.training import TrainingConfig, fine_tune
 from strategies import check_strategy, cohen_kappa
@@ -32,6 +32,7 @@ class SimulationConfig:
         initial_strategy: ``random`` or ``representative`` (cold start on embeddings).
         training: the :class:`~model.training.TrainingConfig`.
         bf16: bfloat16 inference when scoring the pool.
+        mc_passes: stochastic passes for ``bald``.
     """
 
     initial: int = 25
@@ -44,6 +45,7 @@ class SimulationConfig:
     initial_strategy: str = 'random'
     training: TrainingConfig = field(default_factory=TrainingConfig)
     bf16: bool = False
+    mc_passes: int = MC_PASSES
 
     def __post_init__(self):
         for name in self.strategies:
@@ -117,8 +119,9 @@ def run(texts, labels, base_model, config, seed, strategy, initial, progress=Non
         started = time.monotonic()
         unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
         size = min(config.batch, config.budget - len(labeled), len(unlabeled))
-        _, scores = score_pool(predictor, [texts[pool[i]] for i in unlabeled], strategy, rng, batch_size=size,
-                               labeled_texts=[texts[i] for i in train])
+        acquisition = Acquisition(strategy, batch_size=size, labeled_texts=tuple(texts[i] for i in train),
+                                  mc_passes=config.mc_passes)
+        _, scores = acquisition.score(predictor, [texts[pool[i]] for i in unlabeled], rng)
         labeled.extend(int(unlabeled[i]) for i in np.argsort(scores, kind='stable')[:size])
         row['query_seconds'] = round(time.monotonic() - started, 2)
 

@@ -56,13 +56,10 @@ def predict():
         raise RequestError('label_config: missing, and no config is stored for this project')
     version = project.current_version() if project else None
     predictor = ctx.models.get(project.id, version) if version else None
-    strategy = ctx.project_setting(project, 'strategy') if project else ctx.settings.strategy
     version = version or (project.model_version() if project else UNTRAINED)
-    labeled = [e['text'] for e in project.examples()] if project and strategy == 'coreset' else ()
     rng = request_rng(project.id if project else 0, version, tasks)
-    batch_size = int(ctx.project_setting(project, 'train_every') if project else ctx.settings.train_every)
-    results = predict_tasks(tasks, config, predictor, version, strategy, rng, ctx.settings.max_text_chars,
-                            batch_size=batch_size, labeled_texts=labeled)
+    results = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
+                            ctx.settings.max_text_chars)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
 

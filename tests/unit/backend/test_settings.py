@@ -30,3 +30,8 @@ def test_secrets_stay_out_of_repr():
 def test_bad_values_name_the_variable(environ, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(environ)
+
+
+def test_mc_passes_needs_two():
+    with pytest.raises(SettingsError, match='MC_PASSES: expected an integer >= 2'):
+        Settings.from_env({'MC_PASSES': '1'})

@@ -1,0 +1,57 @@
+"""model/: inference shapes, MC passes, the version store and the cache, on the 2-layer encoder."""
+import numpy as np
+import pytest
+
+from model import ModelCache, ModelNotFoundError, TrainingConfig, VersionStore, fine_tune
+from model.acquisition import Acquisition
+
+LABELS = ['business', 'entertainment', 'politics', 'sports', 'tech']
+
+
+@pytest.fixture(scope='module')
+def predictor(tiny_encoder, bbc):
+    train = bbc[:10]
+    return fine_tune(tiny_encoder, [t for t, _ in train], [[l] for _, l in train], LABELS,
+                     config=TrainingConfig(max_length=32, min_steps=4, epochs=1))
+
+
+def test_infer_shapes_and_order(predictor, bbc):
+    texts = [t for t, _ in bbc[20:27]]
+    out = predictor.infer(texts, mc_passes=5, rng=np.random.default_rng(0))
+    assert out.probabilities.shape == (7, 5) and out.embeddings.shape == (7, 384)
+    assert out.mc_probabilities.shape == (5, 7, 5)
+    np.testing.assert_allclose(out.probabilities.sum(axis=1), 1, atol=1e-5)
+    assert not np.allclose(out.mc_probabilities[0], out.mc_probabilities[1]), 'dropout makes passes differ'
+    one_by_one = np.vstack([predictor.predict_proba([text]) for text in texts])
+    np.testing.assert_allclose(one_by_one, out.probabilities, atol=1e-5)
+    assert predictor.infer([]).probabilities.shape == (0, 5)
+
+
+@pytest.mark.parametrize('strategy', ['margin', 'bald', 'badge', 'coreset', 'random'])
+def test_acquisition_scores_every_text(predictor, bbc, strategy):
+    acquisition = Acquisition(strategy, batch_size=3, labeled_texts=tuple(t for t, _ in bbc[:10]), mc_passes=4)
+    _, scores = acquisition.score(predictor, [t for t, _ in bbc[30:42]], np.random.default_rng(0))
+    assert scores.shape == (12,) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_store_round_trip_and_cache(predictor, bbc, tmp_path):
+    store = VersionStore(tmp_path)
+    store.save('7', 'v1', predictor, {'note': 'x'})
+    assert store.versions('7') == ['v1']
+    assert not [p for p in (tmp_path / '7').iterdir() if p.name.startswith('.partial')]
+    texts = [t for t, _ in bbc[50:55]]
+    cache = ModelCache(store, size=1)
+    loaded = cache.get('7', 'v1')
+    np.testing.assert_allclose(loaded.predict_proba(texts), predictor.predict_proba(texts), atol=1e-5)
+    assert cache.get('7', 'v1') is loaded, 'a version is loaded once per process'
+    assert store.manifest('7', 'v1')['note'] == 'x'
+    with pytest.raises(FileExistsError):
+        store.save('7', 'v1', predictor, {})
+    with pytest.raises(ModelNotFoundError, match="version: 'v9' of project 7"):
+        cache.get('7', 'v9')
+
+
+def test_unknown_label_in_targets_is_named(tiny_encoder):
+    from model import TrainingDataError
+    with pytest.raises(TrainingDataError, match=r"unknown labels \['weather'\]"):
+        fine_tune(tiny_encoder, ['a text'], [['weather']], LABELS)
