@@ -78,3 +78,9 @@ def _register_error_handlers(app):
     @app.errorhandler(HTTPException)
     def http_error(error):
         return answer(error.code, error.description)
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        # The traceback goes to the log, never to the client.
+        logger.exception('Unexpected error: %s', type(error).__name__)
+        return answer(500, 'internal error; see the backend log')

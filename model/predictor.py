@@ -48,7 +48,7 @@ class Predictor:
         classifier: the trained module; put in eval mode here.
         tokenizer: the tokenizer of its encoder.
         card: label names and settings of the version.
-        bf16: run under bfloat16 autocast (about 3x faster on CPUs with AMX).
+        bf16: run under bfloat16 autocast (faster only on CPUs with AMX; slower without).
     """
 
     def __init__(self, classifier, tokenizer, card, bf16=False):

@@ -117,6 +117,8 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     second = wait_for(lambda: version_number(2), 'a second version', log)
     wait_for(lambda: api.project(pid)['model_version'] == second, 'the second version pushed', log)
     details = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
+    assert details['details'][version]['num_labeled'] == 10, 'the first training synced ten annotations'
+    assert details['details'][second]['num_labeled'] == 20
     agreement = details['details'][second]['agreement']
     assert agreement['previous'] == version and agreement['num_tasks'] == 40
     assert -1.0 <= agreement['kappa'] <= 1.0 and agreement['stabilized'] is False

@@ -185,3 +185,17 @@ def test_webhook_accepts_the_secret_header_instead_of_basic_auth(secured):
     assert secured.post('/webhook', json=body, headers={'X-Webhook-Secret': 'nope'}).status_code == 401
     assert secured.post('/webhook', json=body, headers={'X-Webhook-Secret': 'hook'}).status_code == 200
     assert secured.post('/webhook', json=body, headers=_basic('ls', 's3cret')).status_code == 200
+
+
+def test_body_over_the_size_limit_is_413_json(app):
+    app.config['MAX_CONTENT_LENGTH'] = 100
+    response = app.test_client().post('/predict', data=b'{"tasks": [' + b' ' * 200 + b']}',
+                                      content_type='application/json')
+    assert response.status_code == 413
+    assert 'error' in response.json
+
+
+def test_unknown_route_and_method_are_json(client):
+    assert client.get('/nowhere').status_code == 404
+    assert client.get('/nowhere').json['status'] == 404
+    assert client.get('/predict').status_code == 405

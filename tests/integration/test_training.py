@@ -115,3 +115,23 @@ def test_minilm_fine_tune_is_well_above_chance_on_held_out_bbc_news(minilm, bbc)
     predicted = predictor.choices(predictor.predict_proba([t for t, _ in test]))
     metrics = classification_metrics(indicators([[l] for _, l in test], labels), indicators(predicted, labels))
     assert metrics['accuracy'] > 0.75, metrics
+
+
+def test_multi_label_project_trains_and_predicts_several_choices(client, run_jobs, bbc, redis):
+    config = payloads.LABEL_CONFIG.replace('toName="text"', 'toName="text" choice="multiple"')
+    client.post('/setup', json=payloads.setup(schema=config))
+    for number, (text, label) in enumerate(bbc[:4], start=1):
+        body = payloads.annotation_created(number, number, text, label)
+        body['project'] = {**payloads.PROJECT, 'label_config': config}
+        body['annotation']['result'][0]['value']['choices'] = [label, 'tech'] if label != 'tech' else ['tech']
+        assert client.post('/webhook', json=body).status_code == 200
+    run_jobs()
+    version = ProjectState(redis, '1').current_version()
+    assert version.startswith('v1-')
+    body = payloads.predict([payloads.task(500, bbc[200][0])])
+    body['label_config'] = config
+    result = client.post('/predict', json=body).json['results'][0]
+    assert result['model_version'] == version
+    choices = result['result'][0]['value']['choices']
+    assert 1 <= len(choices) <= 5
+    assert set(choices) <= {'business', 'entertainment', 'politics', 'sports', 'tech'}
