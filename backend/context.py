@@ -2,9 +2,10 @@
 from dataclasses import dataclass
 
 from redis import Redis
-from rq import Queue
+from rq import Queue, get_current_job
 
 from backend.project_state import ProjectState
+from backend.settings import Settings
 from model import ModelCache, TrainingConfig, VersionStore
 from model.acquisition import Acquisition
 
@@ -24,6 +25,11 @@ class Context:
         store = VersionStore(settings.model_dir)
         return cls(settings=settings, redis=redis, queue=Queue(settings.queue_name, connection=redis),
                    store=store, models=ModelCache(store, bf16=settings.inference_bf16))
+
+    @classmethod
+    def for_current_job(cls):
+        """The context of a running RQ job: settings from the environment, the job's Redis."""
+        return cls.create(Settings.from_env(), get_current_job().connection)
 
     def project(self, project_id):
         return ProjectState(self.redis, project_id)

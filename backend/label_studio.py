@@ -28,6 +28,11 @@ class LabelStudioProject:
         self.client = LabelStudio(base_url=url.rstrip('/'), api_key=api_key, timeout=REQUEST_TIMEOUT)
         self.id = int(project_id)
 
+    @classmethod
+    def for_project(cls, ctx, project):
+        """The project on the Label Studio server the settings name."""
+        return cls(ctx.settings.label_studio_url, ctx.settings.label_studio_api_key, project.id)
+
     def tasks(self):
         """Every task of the project as a dict, annotations included."""
         pager = self.client.tasks.list(project=self.id, fields='all', page_size=PAGE_SIZE)

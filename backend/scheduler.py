@@ -10,9 +10,9 @@ RESULT_TTL = 24 * 3600
 FAILURE_TTL = 7 * 24 * 3600
 """Seconds a failed job stays in the failed registry."""
 
-TRAIN_JOB = 'backend.jobs.train_project'
-RESCORE_JOB = 'backend.jobs.rescore_project'
-COLD_START_JOB = 'backend.jobs.cold_start_project'
+TRAIN_JOB = 'backend.train.train_project'
+RESCORE_JOB = 'backend.rescore.rescore_project'
+COLD_START_JOB = 'backend.rescore.cold_start_project'
 
 
 def request_training(ctx, project, force=False):
