@@ -75,7 +75,8 @@ def _worker(settings, args):
     if not settings.redis_url:
         raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
     redis = connect(settings.redis_url)
-    Worker([settings.queue_name], connection=redis).work()
+    # The scheduler runs delayed retries of failed jobs.
+    Worker([settings.queue_name], connection=redis).work(with_scheduler=True)
     return 0
 
 

@@ -2,6 +2,8 @@
 import logging
 import uuid
 
+from rq import Retry
+
 logger = logging.getLogger(__name__)
 
 RESULT_TTL = 24 * 3600
@@ -9,6 +11,9 @@ RESULT_TTL = 24 * 3600
 
 FAILURE_TTL = 7 * 24 * 3600
 """Seconds a failed job stays in the failed registry."""
+
+RETRY_INTERVALS = (10, 60, 300)
+"""Seconds before each retry of a failed job (Label Studio down, a worker killed)."""
 
 TRAIN_JOB = 'backend.train.train_project'
 RESCORE_JOB = 'backend.rescore.rescore_project'
@@ -38,20 +43,15 @@ def request_training(ctx, project, force=False):
     if not ctx.redis.set(marker, job_id, nx=True, ex=2 * ctx.settings.train_timeout):
         existing = ctx.redis.get(marker)
         return (existing.decode() if existing else None), False
-    ctx.queue.enqueue(TRAIN_JOB, project.id, job_id=job_id, job_timeout=ctx.settings.train_timeout,
-                      result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                      description=f'train project {project.id}')
-    logger.info('Project %s: queued training job %s', project.id, job_id)
+    _enqueue(ctx, TRAIN_JOB, project.id, timeout=ctx.settings.train_timeout, job_id=job_id,
+             description=f'train project {project.id}')
     return job_id, True
 
 
 def request_rescore(ctx, project, version):
     """Queue the job that pushes ``version``'s predictions to Label Studio."""
-    job = ctx.queue.enqueue(RESCORE_JOB, project.id, version, job_timeout=ctx.settings.rescore_timeout,
-                            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                            description=f'rescore project {project.id} with {version}')
-    logger.info('Project %s: queued re-scoring job %s for %s', project.id, job.id, version)
-    return job.id
+    return _enqueue(ctx, RESCORE_JOB, project.id, version, timeout=ctx.settings.rescore_timeout,
+                    description=f'rescore project {project.id} with {version}')
 
 
 def request_cold_start(ctx, project):
@@ -60,8 +60,14 @@ def request_cold_start(ctx, project):
         return None
     if not ctx.redis.set(project.key('cold_start'), 'queued', nx=True):
         return None
-    job = ctx.queue.enqueue(COLD_START_JOB, project.id, job_timeout=ctx.settings.rescore_timeout,
-                            result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL,
-                            description=f'cold start project {project.id}')
-    logger.info('Project %s: queued cold start job %s', project.id, job.id)
+    return _enqueue(ctx, COLD_START_JOB, project.id, timeout=ctx.settings.rescore_timeout,
+                    description=f'cold start project {project.id}')
+
+
+def _enqueue(ctx, function, *args, timeout, description, job_id=None):
+    """Queue ``function`` with the timeouts, TTLs and retries every job gets; returns the job id."""
+    job = ctx.queue.enqueue(function, *args, job_id=job_id, job_timeout=timeout, result_ttl=RESULT_TTL,
+                            failure_ttl=FAILURE_TTL, description=description,
+                            retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)))
+    logger.info('Queued job %s: %s', job.id, description)
     return job.id
