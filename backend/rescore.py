@@ -63,10 +63,13 @@ def cold_start_project(project_id):
     if not tasks:
         return {'status': 'skipped', 'reason': 'no unlabeled task with text'}
     size = int(ctx.project_setting(project, 'train_every'))
-    scores = cold_start_scores(ctx.settings.base_model, [t['data'][config.field] for t in tasks], size,
+    texts = [t['data'][config.field][:ctx.settings.max_text_chars] for t in tasks]
+    scores = cold_start_scores(ctx.settings.base_model, texts, size,
                                np.random.default_rng(int(project.id)), ctx.settings.max_length,
                                bf16=ctx.settings.inference_bf16)
     predictions = [{'result': [], 'score': round(float(s), 6), 'model_version': COLD_START} for s in scores]
+    if project.current_version() is not None:  # a training finished meanwhile (several workers)
+        return {'status': 'skipped', 'reason': 'a trained version was published during the cold start'}
     _push(ctx, project, label_studio, tasks, predictions, COLD_START)
     ctx.redis.set(project.key('cold_start'), 'done')
     logger.info('Project %s: cold start put %d representative tasks first', project.id, min(size, len(tasks)))
