@@ -1,5 +1,11 @@
 """Request bodies shaped like the ones Label Studio 1.23 sends (see shared LABEL_STUDIO.md)."""
-from tests.conftest import LABEL_CONFIG
+LABEL_CONFIG = '''<View>
+  <Text name="text" value="$text"/>
+  <Choices name="topic" toName="text">
+    <Choice value="business"/><Choice value="entertainment"/><Choice value="politics"/>
+    <Choice value="sports"/><Choice value="tech"/>
+  </Choices>
+</View>'''
 
 PROJECT = {'id': 1, 'title': 'News', 'label_config': LABEL_CONFIG, 'model_version': 'news-backend',
            'sampling': 'Sequential sampling'}

@@ -4,7 +4,7 @@ import time
 import pytest
 import requests
 
-from tests.conftest import LABEL_CONFIG
+from tests.payloads import LABEL_CONFIG
 
 pytestmark = pytest.mark.e2e
 
