@@ -13,6 +13,7 @@ from model.datasets import bbc_news
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
 """Redis database the tests own when a server runs on the default port (flushed around each test)."""
 
+
 @pytest.fixture(scope='session')
 def redis_url(tmp_path_factory):
     """``LSAL_TEST_REDIS_URL``, else Redis on 127.0.0.1:6379 db 13, else an embedded server."""
