@@ -116,7 +116,12 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     label_next_tasks(api, pid, 10, labels_by_text)
     second = wait_for(lambda: version_number(2), 'a second version', log)
     wait_for(lambda: api.project(pid)['model_version'] == second, 'the second version pushed', log)
-    details = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
+
+    def details_with_agreement():
+        # The job stores the agreement after pushing the scores: annotators get them first.
+        found = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
+        return found if found['details'][second].get('agreement') else None
+    details = wait_for(details_with_agreement, 'the agreement between the two versions', log)
     assert details['details'][version]['num_labeled'] == 10, 'the first training synced ten annotations'
     assert details['details'][second]['num_labeled'] == 20
     agreement = details['details'][second]['agreement']
