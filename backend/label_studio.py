@@ -39,9 +39,6 @@ class LabelStudioProject:
         for task in pager:
             yield task.dict() if hasattr(task, 'dict') else dict(task)
 
-    def label_config(self):
-        return self.client.projects.get(id=self.id).label_config
-
     def import_predictions(self, predictions):
         """Store predictions (dicts with ``task``, ``result``, ``score``, ``model_version``)."""
         if predictions:
