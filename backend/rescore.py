@@ -103,7 +103,8 @@ def _agreement(ctx, project, version, predictor, tasks, config):
     The sample is the tasks whose id hashes into :data:`AGREEMENT_SAMPLE`'s
     first slots, so consecutive versions are compared on the same tasks.
     """
-    versions = list(project.versions())
+    summaries = project.versions()
+    versions = list(summaries)
     previous = versions[versions.index(version) - 1] if version in versions and versions.index(version) else None
     sample = sorted(tasks, key=lambda t: hashlib.sha256(str(t['id']).encode()).digest())[:AGREEMENT_SAMPLE]
     if previous is None or not sample:
@@ -112,15 +113,15 @@ def _agreement(ctx, project, version, predictor, tasks, config):
         before = ctx.models.get(project.id, previous)
     except ModelNotFoundError:
         return None
-    texts = [t['data'][config.field] for t in sample]
-    now, then = predictor.predict_proba(texts), before.predict_proba(texts)
     if len(before.card.labels) != len(predictor.card.labels):
         return None
+    texts = [t['data'][config.field] for t in sample]
+    now, then = predictor.predict_proba(texts), before.predict_proba(texts)
     if predictor.card.multi_label:
         kappa = cohen_kappa((now >= 0.5).ravel().astype(int), (then >= 0.5).ravel().astype(int))
     else:
         kappa = cohen_kappa(now.argmax(axis=1), then.argmax(axis=1))
-    history = [s.get('agreement', {}).get('kappa') for v, s in project.versions().items() if v != version
-               and s.get('agreement')] + [kappa]
+    history = [s['agreement']['kappa'] for v, s in summaries.items() if v != version and s.get('agreement')]
+    history.append(kappa)
     return {'kappa': round(float(kappa), 4), 'previous': previous, 'num_tasks': len(sample),
             'stop_threshold': STOP_KAPPA, 'stabilized': stabilized(history)}
