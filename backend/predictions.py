@@ -11,7 +11,7 @@ EMPTY_TEXT_SCORE = 1.0
 
 
 def predict_tasks(tasks, config, predictor, version, acquisition, rng, max_chars):
-    """One prediction per task, in task order.
+    """One prediction per task, in task order, and the model's class probabilities.
 
     Args:
         tasks: Label Studio task dicts (``id``, ``data``).
@@ -25,22 +25,28 @@ def predict_tasks(tasks, config, predictor, version, acquisition, rng, max_chars
         rng: a ``numpy.random.Generator`` for the random strategy.
         max_chars: texts are cut at this many characters.
 
+    Returns:
+        ``(predictions, probabilities)``: the prediction dicts, and an array of
+        shape ``(len(tasks), num_classes)`` with NaN rows for empty texts (None
+        without a predictor).
+
     Raises:
         AnnotationRejected: a task without the configured text field.
     """
     texts = [task_text(task, config, max_chars) for task in tasks]
     predictions = [{'result': [], 'score': EMPTY_TEXT_SCORE, 'model_version': version} for _ in tasks]
     filled = [i for i, text in enumerate(texts) if text.strip()]
-    if not filled:
-        return predictions
+    probabilities = None
     if predictor is None:
         scores, results = random_scores(len(filled), rng), [[] for _ in filled]
     else:
         inference, scores = acquisition.score(predictor, [texts[i] for i in filled], rng)
         results = [_result(config, choices) for choices in predictor.choices(inference.probabilities)]
+        probabilities = np.full((len(tasks), len(predictor.card.labels)), np.nan)
+        probabilities[filled] = inference.probabilities
     for i, task_score, result in zip(filled, scores, results):
         predictions[i] = {'result': result, 'score': round(float(task_score), 6), 'model_version': version}
-    return predictions
+    return predictions, probabilities
 
 
 def _result(config, choices):

@@ -6,6 +6,7 @@ import zlib
 
 import numpy as np
 
+from backend.annotations import task_text
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
 from backend.predictions import predict_tasks
@@ -40,11 +41,11 @@ def rescore_project(project_id, version):
     started = time.monotonic()
     tasks = _unlabeled_tasks(label_studio, config)
     # One call over the whole pool: diverse strategies must see every candidate at once.
-    predictions = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
-                                ctx.settings.max_text_chars)
+    predictions, probabilities = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
+                                               ctx.settings.max_text_chars)
     _push(ctx, project, label_studio, tasks, predictions, version)
     seconds = round(time.monotonic() - started, 2)
-    agreement = _agreement(ctx, project, version, predictor, tasks, config)
+    agreement = _agreement(ctx, project, version, predictor, tasks, probabilities, config)
     project.update_version(version, rescored_tasks=len(tasks), rescore_seconds=seconds, agreement=agreement)
     logger.info('Project %s: pushed %d scores of %s in %.1fs', project.id, len(tasks), version, seconds)
     return {'status': 'rescored', 'version': version, 'tasks': len(tasks), 'seconds': seconds,
@@ -97,16 +98,19 @@ def _push(ctx, project, label_studio, tasks, predictions, version):
     label_studio.use_version(version, bool(ctx.project_setting(project, 'uncertainty_sampling')))
 
 
-def _agreement(ctx, project, version, predictor, tasks, config):
+def _agreement(ctx, project, version, predictor, tasks, probabilities, config):
     """Cohen's kappa between ``version`` and the previous one on a fixed sample of unlabeled tasks.
 
-    The sample is the tasks whose id hashes into :data:`AGREEMENT_SAMPLE`'s
-    first slots, so consecutive versions are compared on the same tasks.
+    ``probabilities`` are ``version``'s, one row per task (NaN for empty
+    text). The sample is the tasks with text whose id hashes into
+    :data:`AGREEMENT_SAMPLE`'s first slots, so consecutive versions are
+    compared on the same tasks.
     """
     summaries = project.versions()
     versions = list(summaries)
     previous = versions[versions.index(version) - 1] if version in versions and versions.index(version) else None
-    sample = sorted(tasks, key=lambda t: hashlib.sha256(str(t['id']).encode()).digest())[:AGREEMENT_SAMPLE]
+    scored = np.flatnonzero(~np.isnan(probabilities[:, 0]))
+    sample = sorted(scored, key=lambda i: hashlib.sha256(str(tasks[i]['id']).encode()).digest())[:AGREEMENT_SAMPLE]
     if previous is None or not sample:
         return None
     try:
@@ -115,8 +119,8 @@ def _agreement(ctx, project, version, predictor, tasks, config):
         return None
     if len(before.card.labels) != len(predictor.card.labels):
         return None
-    texts = [t['data'][config.field] for t in sample]
-    now, then = predictor.predict_proba(texts), before.predict_proba(texts)
+    now = probabilities[sample]
+    then = before.predict_proba([task_text(tasks[i], config, ctx.settings.max_text_chars) for i in sample])
     if predictor.card.multi_label:
         kappa = cohen_kappa((now >= 0.5).ravel().astype(int), (then >= 0.5).ravel().astype(int))
     else:

@@ -57,8 +57,13 @@ def load_dataset(name, text_column, label_column):
     return from_csv(path, text_column, label_column)
 
 
-def run_simulation(settings, args):
-    """Entry point of ``lsal simulate``."""
+def run_simulation(settings, args, extra_runs=()):
+    """Entry point of ``lsal simulate``.
+
+    ``extra_runs`` are callables like :func:`~model.simulation.simulate` with a
+    ``strategies`` attribute; their rounds join the same report (the
+    benchmark adds small-text this way).
+    """
     try:
         texts, labels = load_dataset(args.dataset, args.text_column, args.label_column)
         config = SimulationConfig(
@@ -72,9 +77,13 @@ def run_simulation(settings, args):
     name = Path(args.dataset).stem
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    total = rounds_per_run(config) * len(config.seeds) * len(config.strategies)
-    with tqdm(total=total, desc=f'simulate {name}', unit='round') as bar:
+    strategies = len(config.strategies) + sum(len(runs.strategies) for runs in extra_runs)
+    with tqdm(total=rounds_per_run(config) * len(config.seeds) * strategies, desc=f'simulate {name}',
+              unit='round') as bar:
         rows = simulate(texts, labels, settings.base_model, config, dataset=name, progress=bar.update)
+        for runs in extra_runs:
+            rows += [{'dataset': name, **row}
+                     for row in runs(texts, labels, settings.base_model, config, progress=bar.update)]
     full = None
     if args.full_data:
         full = sum(full_data_accuracy(texts, labels, settings.base_model, config, seed)

@@ -1,7 +1,8 @@
 """Cold start: the first tasks to label, before any model exists."""
 import numpy as np
 
-from strategies.diversity import _check_pool, _normalise, _squared_distances
+from strategies.geometry import normalise, squared_distances
+from strategies.validation import check_batch_size
 
 KMEANS_ITERATIONS = 25
 """Lloyd iterations after k-means++ seeding."""
@@ -33,16 +34,16 @@ def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
     G. Hacohen, A. Dekel and D. Weinshall. Active learning on a budget:
     opposite strategies suit high and low budgets (TypiClust). ICML 2022.
     """
-    x = _normalise(embeddings)
-    _check_pool(len(x), n)
+    x = normalise(embeddings)
+    check_batch_size(len(x), n)
     centers = _kmeans_plus_plus(x, n, rng)
     for _ in range(iterations):
-        assignment = _squared_distances(x, centers).argmin(axis=1)
+        assignment = squared_distances(x, centers).argmin(axis=1)
         for cluster in range(n):
             members = x[assignment == cluster]
             if len(members):
                 centers[cluster] = members.mean(axis=0)
-    distances = _squared_distances(x, centers)
+    distances = squared_distances(x, centers)
     assignment = distances.argmin(axis=1)
     sizes = np.bincount(assignment, minlength=n)
     picked = []
@@ -58,10 +59,10 @@ def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
 
 def _kmeans_plus_plus(x, k, rng):
     centers = [x[rng.integers(len(x))]]
-    nearest = _squared_distances(x, centers[0][None, :])[:, 0]
+    nearest = squared_distances(x, centers[0][None, :])[:, 0]
     for _ in range(1, k):
         total = nearest.sum()
         index = rng.choice(len(x), p=nearest / total) if total > 0 else rng.integers(len(x))
         centers.append(x[index])
-        nearest = np.minimum(nearest, _squared_distances(x, x[index][None, :])[:, 0])
+        nearest = np.minimum(nearest, squared_distances(x, x[index][None, :])[:, 0])
     return np.array(centers)

@@ -2,8 +2,8 @@
 most uncertain tasks are often near-duplicates."""
 import numpy as np
 
-from strategies.exceptions import EmptyPoolError
-from strategies.validation import check_probabilities
+from strategies.geometry import normalise, squared_distances
+from strategies.validation import check_batch_size, check_probabilities
 
 
 def greedy_coreset(embeddings, labeled_embeddings, n, rng):
@@ -30,24 +30,24 @@ def greedy_coreset(embeddings, labeled_embeddings, n, rng):
     O. Sener and S. Savarese. Active learning for convolutional neural
     networks: a core-set approach. ICLR 2018.
     """
-    x = _normalise(embeddings)
-    _check_pool(len(x), n)
-    labeled = _normalise(labeled_embeddings) if len(labeled_embeddings) else np.zeros((0, x.shape[1]))
+    x = normalise(embeddings)
+    check_batch_size(len(x), n)
+    labeled = normalise(labeled_embeddings) if len(labeled_embeddings) else np.zeros((0, x.shape[1]))
     if len(labeled):
         nearest = np.full(len(x), np.inf)
         for start in range(0, len(labeled), 1024):
-            nearest = np.minimum(nearest, _squared_distances(x, labeled[start:start + 1024]).min(axis=1))
+            nearest = np.minimum(nearest, squared_distances(x, labeled[start:start + 1024]).min(axis=1))
         first = int(nearest.argmax())
     else:
         first = int(rng.integers(len(x)))
         nearest = np.full(len(x), np.inf)
     selected = [first]
-    nearest = np.minimum(nearest, _squared_distances(x, x[first:first + 1])[:, 0])
+    nearest = np.minimum(nearest, squared_distances(x, x[first:first + 1])[:, 0])
     while len(selected) < n:
         nearest[selected] = -1.0
         chosen = int(nearest.argmax())
         selected.append(chosen)
-        nearest = np.minimum(nearest, _squared_distances(x, x[chosen:chosen + 1])[:, 0])
+        nearest = np.minimum(nearest, squared_distances(x, x[chosen:chosen + 1])[:, 0])
     return np.array(selected, dtype=np.int64)
 
 
@@ -90,7 +90,7 @@ def badge(probabilities, embeddings, n, rng, multi_label=False):
         target = (p >= 0.5).astype(np.float64)
     a = p - target
     x = np.asarray(embeddings, dtype=np.float64)
-    _check_pool(len(x), n)
+    check_batch_size(len(x), n)
     norms = (a * a).sum(axis=1) * (x * x).sum(axis=1)
 
     def squared_distance_to(j):
@@ -129,16 +129,3 @@ def selection_scores(selected, scores):
     out[selected] = 0.5 * np.arange(len(selected)) / max(len(selected), 1)
     return out
 
-
-def _normalise(x):
-    x = np.asarray(x, dtype=np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def _squared_distances(x, centers):
-    return np.maximum((x * x).sum(1)[:, None] + (centers * centers).sum(1)[None, :] - 2.0 * x @ centers.T, 0.0)
-
-
-def _check_pool(pool_size, n):
-    if n < 1 or n > pool_size:
-        raise EmptyPoolError(f'n: expected 1 <= n <= {pool_size} (the pool size), got {n}')

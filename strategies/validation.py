@@ -1,7 +1,7 @@
 """Input checks shared by the strategies."""
 import numpy as np
 
-from strategies.exceptions import InvalidProbabilitiesError
+from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError
 
 PROBABILITY_TOLERANCE = 1e-3
 """How far a row of probabilities may sum from 1 before it is refused."""
@@ -16,3 +16,9 @@ def check_probabilities(probabilities):
     if p.size and (np.any(p < 0) or np.any(np.abs(p.sum(axis=1) - 1.0) > PROBABILITY_TOLERANCE)):
         raise InvalidProbabilitiesError('probabilities: every row must be non-negative and sum to 1')
     return p
+
+
+def check_batch_size(pool_size, n):
+    """Refuse a batch of ``n`` that the pool cannot fill."""
+    if n < 1 or n > pool_size:
+        raise EmptyPoolError(f'n: expected 1 <= n <= {pool_size} (the pool size), got {n}')

@@ -6,7 +6,7 @@ from flask import Blueprint
 from backend.errors import RequestError
 from backend.label_config import parse_label_config
 from backend.predictions import predict_tasks, request_rng
-from backend.project_state import UNTRAINED, parse_project_id
+from backend.project_state import COLD_START, UNTRAINED, parse_project_id
 from backend.scheduler import request_cold_start
 from backend.views.common import context, count, json_object
 from strategies import check_strategy
@@ -54,11 +54,10 @@ def predict():
     config = parse_label_config(xml) if xml else project and project.label_config()
     if not config:
         raise RequestError('label_config: missing, and no config is stored for this project')
-    version = project.current_version() if project else None
-    predictor = ctx.models.get(project.id, version) if version else None
-    version = version or (project.model_version() if project else UNTRAINED)
+    version = project.model_version() if project else UNTRAINED
+    predictor = ctx.models.get(project.id, version) if version not in (UNTRAINED, COLD_START) else None
     rng = request_rng(project.id if project else 0, version, tasks)
-    results = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
+    results, _ = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
                             ctx.settings.max_text_chars)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
