@@ -1,15 +1,22 @@
 """The learning-curve benchmark: every strategy against random on the bundled datasets.
 
     python -m benchmarks.learning_curves                 # the documented configuration (hours on 2 cores)
-    python -m benchmarks.learning_curves --budget 200 --strategies random,margin,badge
+    python -m benchmarks.learning_curves --budget 200 --strategies random,margin,badge --small-text
 
-Arguments other than ``--datasets`` and ``--out`` go to ``lsal simulate`` unchanged; each dataset's
-results land in ``<out>/<dataset>/`` (rounds.csv, summary.md, summary.json, learning_curve.png).
+Arguments other than those below go to ``lsal simulate`` unchanged; each
+dataset's results land in ``<out>/<dataset>/`` (rounds.csv, summary.md,
+summary.json, learning_curve.png). With ``--small-text``, small-text's
+strategies run the same campaigns and join the same report; with no
+interpreter named, small-text is installed into its own virtual environment
+first (``benchmarks.small_text_runs.DEFAULT_VENV``).
 """
 import argparse
 import sys
+from pathlib import Path
 
-from backend.cli import main as lsal
+from backend.settings import Settings, SettingsError
+from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
+from benchmarks.small_text_runs import SmallTextError, SmallTextRuns, install
 
 DEFAULTS = ['--initial', '25', '--batch', '25', '--budget', '500', '--seeds', '3', '--pool-size', '4000',
             '--test-size', '1000', '--strategies', 'random,margin,least_confidence,entropy,bald,badge,coreset',
@@ -21,11 +28,26 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--datasets', default='bbc_news,rotten_tomatoes')
     parser.add_argument('--out', default='benchmarks/results')
+    parser.add_argument('--small-text', metavar='PYTHON', nargs='?', const='install',
+                        help='run small-text 1.4.1 side by side, with this interpreter (default: its own venv)')
+    parser.add_argument('--small-text-strategies', default='random,breaking_ties',
+                        help='small-text query strategies (random, breaking_ties, least_confidence, '
+                             'prediction_entropy, greedy_coreset)')
     args, rest = parser.parse_known_args(argv)
-    for dataset in args.datasets.split(','):
-        code = lsal(['simulate', '--dataset', dataset, '--out', f'{args.out}/{dataset}', *DEFAULTS, *rest])
-        if code:
-            return code
+    simulate_parser = argparse.ArgumentParser(prog='learning_curves')
+    add_simulate_parser(simulate_parser.add_subparsers())
+    try:
+        settings = Settings.from_env()
+        extra_runs = []
+        if args.small_text:
+            python = install() if args.small_text == 'install' else args.small_text
+            extra_runs.append(SmallTextRuns(python, args.small_text_strategies.split(',')))
+        for dataset in args.datasets.split(','):
+            simulation = simulate_parser.parse_args(
+                ['simulate', '--dataset', dataset, '--out', f'{args.out}/{Path(dataset).stem}', *DEFAULTS, *rest])
+            run_simulation(settings, simulation, extra_runs)
+    except (SettingsError, SimulationInputError, SmallTextError) as error:
+        parser.exit(2, f'learning_curves: {error}\n')
     return 0
 
 

@@ -1,0 +1,88 @@
+"""small-text side by side: the same campaigns, replayed by small-text in its own virtual environment.
+
+small-text 1.4.1 needs transformers 4, this project transformers 5, so each
+run is a subprocess of small-text's interpreter (see ``small_text_runner.py``).
+Both sides get the same texts, split, initial labels, batch, budget, seeds and
+encoder weights; only the fine-tuning and the query strategy differ.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from model.simulation import initial_indices, rounds_per_run, split
+
+RUNNER = Path(__file__).with_name('small_text_runner.py')
+
+DEFAULT_VENV = Path(os.environ.get('LSAL_SMALL_TEXT_VENV', Path.home() / '.cache' / 'lsal' / 'small-text-1.4.1'))
+"""Where :func:`install` builds small-text's virtual environment, reused across runs."""
+
+REQUIREMENTS = (('torch==2.13.0',), ('small-text[transformers]==1.4.1', 'transformers==4.57.6'))
+"""pip installs, in order: torch pinned first (else pip pulls a CUDA build), then small-text with the
+last transformers it works with (it calls ``tokenizer.encode_plus``, gone in transformers 5)."""
+
+
+class SmallTextError(RuntimeError):
+    """small-text's interpreter is missing or one of its runs failed."""
+
+
+def install(venv=DEFAULT_VENV):
+    """The interpreter of small-text's virtual environment, built the first time (a minute or two)."""
+    marker = Path(venv) / '.installed'
+    if not marker.exists():
+        try:
+            subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
+            for packages in REQUIREMENTS:
+                subprocess.run([str(Path(venv) / 'bin' / 'pip'), 'install', '--quiet', *packages], check=True)
+        except subprocess.CalledProcessError as error:
+            raise SmallTextError(f'installing small-text into {venv} failed: {error}') from None
+        marker.touch()
+    return Path(venv) / 'bin' / 'python'
+
+
+class SmallTextRuns:
+    """Extra runs for :func:`backend.simulate.run_simulation`: small-text's strategies on every seed.
+
+    Args:
+        python: the interpreter of the virtual environment holding small-text.
+        strategies: small-text query strategies, by the names in ``small_text_runner.QUERY_STRATEGIES``.
+    """
+
+    def __init__(self, python, strategies=('random', 'breaking_ties')):
+        if not Path(python).is_file():
+            raise SmallTextError(f'--small-text: no interpreter at {python}')
+        self.python = str(python)
+        self.strategies = tuple(strategies)
+
+    def __call__(self, texts, labels, base_model, config, progress=None):
+        """All round dicts of every strategy and seed, like :func:`model.simulation.simulate`'s."""
+        rows = []
+        for seed in config.seeds:
+            test, pool = split(labels, config, seed)
+            plan = {'texts': list(texts), 'labels': list(labels), 'test': test.tolist(), 'pool': pool.tolist(),
+                    'initial': [int(i) for i in initial_indices(texts, pool, config, base_model, seed)],
+                    'seed': seed, 'batch': config.batch, 'budget': config.budget,
+                    'rounds': rounds_per_run(config), 'max_length': config.training.max_length,
+                    'model': base_model}
+            for strategy in self.strategies:
+                rows.extend(self._run({**plan, 'strategy': strategy}, progress))
+        return rows
+
+    def _run(self, plan, progress):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / 'plan.json'
+            path.write_text(json.dumps(plan), encoding='utf-8')
+            env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
+            with subprocess.Popen([self.python, str(RUNNER), str(path)], stdout=subprocess.PIPE, text=True,
+                                  env=env) as process:
+                rows = []
+                for line in process.stdout:
+                    rows.append(json.loads(line))
+                    if progress:
+                        progress()
+        if process.returncode:
+            raise SmallTextError(f'small-text {plan["strategy"]}, seed {plan["seed"]}: exit code '
+                                 f'{process.returncode} (its output is above)')
+        return rows
