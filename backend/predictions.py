@@ -36,13 +36,14 @@ def predict_tasks(tasks, config, predictor, version, acquisition, rng, max_chars
     texts = [task_text(task, config, max_chars) for task in tasks]
     predictions = [{'result': [], 'score': EMPTY_TEXT_SCORE, 'model_version': version} for _ in tasks]
     filled = [i for i, text in enumerate(texts) if text.strip()]
-    probabilities = None
+    probabilities = None if predictor is None else np.full((len(tasks), len(predictor.card.labels)), np.nan)
+    if not filled:
+        return predictions, probabilities
     if predictor is None:
         scores, results = random_scores(len(filled), rng), [[] for _ in filled]
     else:
         inference, scores = acquisition.score(predictor, [texts[i] for i in filled], rng)
         results = [_result(config, choices) for choices in predictor.choices(inference.probabilities)]
-        probabilities = np.full((len(tasks), len(predictor.card.labels)), np.nan)
         probabilities[filled] = inference.probabilities
     for i, task_score, result in zip(filled, scores, results):
         predictions[i] = {'result': result, 'score': round(float(task_score), 6), 'model_version': version}

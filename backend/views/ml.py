@@ -58,7 +58,7 @@ def predict():
     predictor = ctx.models.get(project.id, version) if version not in (UNTRAINED, COLD_START) else None
     rng = request_rng(project.id if project else 0, version, tasks)
     results, _ = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
-                            ctx.settings.max_text_chars)
+                               ctx.settings.max_text_chars)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
 
