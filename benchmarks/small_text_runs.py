@@ -19,9 +19,12 @@ RUNNER = Path(__file__).with_name('small_text_runner.py')
 DEFAULT_VENV = Path(os.environ.get('LSAL_SMALL_TEXT_VENV', Path.home() / '.cache' / 'lsal' / 'small-text-1.4.1'))
 """Where :func:`install` builds small-text's virtual environment, reused across runs."""
 
-REQUIREMENTS = (('torch==2.13.0',), ('small-text[transformers]==1.4.1', 'transformers==4.57.6'))
-"""pip installs, in order: torch pinned first (else pip pulls a CUDA build), then small-text with the
-last transformers it works with (it calls ``tokenizer.encode_plus``, gone in transformers 5)."""
+TORCH = 'torch==2.13.0'
+"""Installed first and pinned, else small-text's dependencies pull a CUDA build of several GB."""
+
+SMALL_TEXT = ('small-text[transformers]==1.4.1', 'transformers==4.57.6')
+"""small-text with the last transformers it works with (it calls ``tokenizer.encode_plus``, gone in
+transformers 5)."""
 
 
 class SmallTextError(RuntimeError):
@@ -29,13 +32,18 @@ class SmallTextError(RuntimeError):
 
 
 def install(venv=DEFAULT_VENV):
-    """The interpreter of small-text's virtual environment, built the first time (a minute or two)."""
+    """The interpreter of small-text's virtual environment, built the first time (a minute or two).
+
+    torch comes from ``$TORCH_INDEX`` where it is set, as in the Makefile.
+    """
     marker = Path(venv) / '.installed'
     if not marker.exists():
+        pip = [str(Path(venv) / 'bin' / 'pip'), 'install', '--quiet']
+        torch_index = os.environ.get('TORCH_INDEX')
         try:
             subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
-            for packages in REQUIREMENTS:
-                subprocess.run([str(Path(venv) / 'bin' / 'pip'), 'install', '--quiet', *packages], check=True)
+            subprocess.run([*pip, TORCH, *(['--index-url', torch_index] if torch_index else [])], check=True)
+            subprocess.run([*pip, *SMALL_TEXT], check=True)
         except subprocess.CalledProcessError as error:
             raise SmallTextError(f'installing small-text into {venv} failed: {error}') from None
         marker.touch()
@@ -74,7 +82,7 @@ class SmallTextRuns:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / 'plan.json'
             path.write_text(json.dumps(plan), encoding='utf-8')
-            env = {**os.environ, 'HF_HUB_OFFLINE': '1', 'TOKENIZERS_PARALLELISM': 'false'}
+            env = {**os.environ, 'TOKENIZERS_PARALLELISM': 'false'}
             with subprocess.Popen([self.python, str(RUNNER), str(path)], stdout=subprocess.PIPE, text=True,
                                   env=env) as process:
                 rows = []

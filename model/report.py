@@ -3,6 +3,8 @@ import csv
 
 import numpy as np
 
+from model.simulation import BASELINE
+
 ROUND_FIELDS = ('dataset', 'strategy', 'seed', 'round', 'labels', 'accuracy', 'macro_f1', 'agreement',
                 'train_seconds', 'query_seconds')
 """Columns of the per-round CSV."""
@@ -15,23 +17,23 @@ def write_rounds(rows, path):
         writer.writerows(rows)
 
 
-def summary_table(summary, baseline='random'):
+def summary_table(summary):
     """A Markdown table: accuracy at label counts and area under the curve, mean ± std over seeds.
 
-    With a ``baseline`` strategy in the summary, a column gives each area's
-    difference to it in accuracy points.
+    A column gives each area's difference to the baseline's on the same seed,
+    in accuracy points (``aulc_gain`` of :func:`~model.simulation.summarize`).
     """
     counts = sorted({key for entry in summary.values() for key in entry if key.startswith('acc@')},
                     key=lambda key: int(key[4:]))
     has_target = any('labels_to_95' in entry for entry in summary.values())
-    header = ['strategy', *counts, 'AULC', f'AULC − {baseline} (pts)', 's/round']
+    header = ['strategy', *counts, 'AULC', f'AULC − {BASELINE}, per seed (pts)', 's/round']
     if has_target:
         header.append('labels to 95 % of full (per seed)')
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    base = summary.get(baseline, {}).get('aulc', (None,))[0]
     for strategy, entry in summary.items():
         cells = [strategy] + [_mean_std(entry.get(count)) for count in counts] + [_mean_std(entry['aulc'])]
-        cells.append(f'{100 * (entry["aulc"][0] - base):+.1f}' if base is not None else '')
+        gain = entry.get('aulc_gain')
+        cells.append('' if gain is None else f'{100 * gain[0]:+.1f} ± {100 * gain[1]:.1f}')
         cells.append(f'{entry["seconds_per_round"]:.1f}')
         if has_target:
             cells.append(', '.join('>budget' if n is None else str(n) for n in entry.get('labels_to_95', [])))

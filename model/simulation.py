@@ -17,6 +17,9 @@ from strategies import check_strategy, cohen_kappa
 LABEL_COUNTS = (50, 100, 200, 300, 400, 500)
 """Label counts at which the summary table reports accuracy."""
 
+BASELINE = 'random'
+"""The strategy every other one is compared with, seed by seed."""
+
 
 @dataclass(frozen=True)
 class SimulationConfig:
@@ -144,35 +147,49 @@ def full_data_accuracy(texts, labels, base_model, config, seed):
                                   indicators([[names[i]] for i in predicted], names))['accuracy']
 
 
-def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None):
+def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, baseline=BASELINE):
     """Per strategy: accuracy at fixed label counts, area under the learning curve, mean ± std over seeds.
 
     The area is the trapezoid integral of accuracy over the label count,
     divided by the label range: the mean accuracy of the campaign, in [0, 1].
+    With the ``baseline`` strategy among the rows, ``aulc_gain`` is each area
+    minus the baseline's on the same seed (same split, same initial labels),
+    mean ± std: pairing by seed takes the split's share out of the noise.
     With ``full_accuracy``, also the labels each run needed to reach 95 % of it.
     """
+    curves = {}
+    for r in rows:
+        curves.setdefault(r['strategy'], {}).setdefault(r['seed'], []).append(r)
+    for by_seed in curves.values():
+        for curve in by_seed.values():
+            curve.sort(key=lambda r: r['labels'])
+    areas = {strategy: {seed: _area(curve) for seed, curve in by_seed.items()}
+             for strategy, by_seed in curves.items()}
     summary = {}
-    for strategy in dict.fromkeys(r['strategy'] for r in rows):
-        runs = {}
-        for r in rows:
-            if r['strategy'] == strategy:
-                runs.setdefault(r['seed'], []).append(r)
-        curves = [sorted(run, key=lambda r: r['labels']) for run in runs.values()]
-        entry = {'seeds': len(curves)}
+    for strategy, by_seed in curves.items():
+        runs = list(by_seed.values())
+        entry = {'seeds': len(runs)}
         for count in label_counts:
-            values = [c_r['accuracy'] for c in curves for c_r in c if c_r['labels'] == count]
-            if len(values) == len(curves):
-                entry[f'acc@{count}'] = (float(np.mean(values)), float(np.std(values)))
-        areas = [_area(c) for c in curves]
-        entry['aulc'] = (float(np.mean(areas)), float(np.std(areas)))
-        entry['seconds_per_round'] = float(np.mean([r['train_seconds'] + r['query_seconds'] for c in curves
-                                                    for r in c]))
+            values = [r['accuracy'] for run in runs for r in run if r['labels'] == count]
+            if len(values) == len(runs):
+                entry[f'acc@{count}'] = _mean_std(values)
+        entry['aulc'] = _mean_std(list(areas[strategy].values()))
+        paired = [area - areas[baseline][seed] for seed, area in areas[strategy].items()
+                  if seed in areas.get(baseline, {})]
+        if paired:
+            entry['aulc_gain'] = _mean_std(paired)
+        entry['seconds_per_round'] = float(np.mean([r['train_seconds'] + r['query_seconds'] for run in runs
+                                                    for r in run]))
         if full_accuracy:
             target = 0.95 * full_accuracy
-            needed = [next((r['labels'] for r in c if r['accuracy'] >= target), None) for c in curves]
-            entry['labels_to_95'] = needed
+            entry['labels_to_95'] = [next((r['labels'] for r in run if r['accuracy'] >= target), None)
+                                     for run in runs]
         summary[strategy] = entry
     return summary
+
+
+def _mean_std(values):
+    return float(np.mean(values)), float(np.std(values))
 
 
 def _area(curve):

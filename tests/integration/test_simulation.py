@@ -7,6 +7,7 @@ import pytest
 
 from backend.cli import main
 from model import TrainingConfig
+from model.report import summary_table
 from model.simulation import SimulationConfig, run, simulate, summarize
 
 FAST = TrainingConfig(max_length=32, epochs=1, min_steps=4)
@@ -49,6 +50,17 @@ def test_summary_area_and_label_counts_are_hand_checkable():
     assert summary['aulc'] == pytest.approx((0.7, 0.1))  # trapezoids: 0.6 and 0.8
     assert summary['labels_to_95'] == [None, 100]
     assert summary['seconds_per_round'] == 1.5
+
+
+def test_gain_over_random_is_paired_by_seed():
+    areas = {('random', 0): 0.60, ('random', 1): 0.70, ('margin', 0): 0.62, ('margin', 1): 0.76}
+    rows = [{'strategy': strategy, 'seed': seed, 'labels': n, 'accuracy': area, 'train_seconds': 1.0,
+             'query_seconds': 0.0} for (strategy, seed), area in areas.items() for n in (25, 50)]
+    summary = summarize(rows)
+    assert summary['margin']['aulc_gain'] == pytest.approx((0.04, 0.02))  # seed 0: +0.02, seed 1: +0.06
+    assert summary['random']['aulc_gain'] == (0.0, 0.0)
+    assert 'aulc_gain' not in summarize([r for r in rows if r['strategy'] == 'margin'])['margin']
+    assert summary_table(summary).endswith('| margin | 0.690 ± 0.070 | 0.690 ± 0.070 | +4.0 ± 2.0 | 1.0 |')
 
 
 def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_path, monkeypatch, capsys):
