@@ -1,6 +1,8 @@
 """``lsal simulate``: replay the loop on a labeled dataset and report learning curves."""
 import argparse
+import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
@@ -8,8 +10,9 @@ from tqdm import tqdm
 from model import TrainingConfig
 from model.acquisition import MC_PASSES
 from model.datasets import DATASETS, DatasetError, from_csv, from_label_studio_export
-from model.report import plot_curves, summary_table, write_rounds
-from model.simulation import SimulationConfig, full_data_accuracy, rounds_per_run, simulate, summarize
+from model.report import plot_curves, summary_table
+from model.results import ResultsFolder
+from model.simulation import SimulationConfig, campaigns, full_data_accuracy, rounds_per_run, summarize
 from strategies import STRATEGIES, StrategyError
 
 
@@ -44,6 +47,9 @@ def add_simulate_parser(commands):
     command.add_argument('--bf16', action='store_true',
                          help='bfloat16 inference (faster only on CPUs with AMX; much slower without)')
     command.add_argument('--out', default='simulation', help='output folder')
+    command.add_argument('--resume', action='store_true',
+                         help='keep the campaigns an earlier run with the same settings finished in --out '
+                              'and run only the others; the report covers every campaign there')
 
 
 def load_dataset(name, text_column, label_column):
@@ -60,9 +66,9 @@ def load_dataset(name, text_column, label_column):
 def run_simulation(settings, args, extra_runs=()):
     """Entry point of ``lsal simulate``.
 
-    ``extra_runs`` are callables like :func:`~model.simulation.simulate` with a
-    ``strategies`` attribute; their rounds join the same report (the
-    benchmark adds small-text this way).
+    ``extra_runs`` are callables like :func:`~model.simulation.campaigns` with
+    a ``strategies`` attribute (the names their rows carry); their campaigns
+    join the same report (the benchmark adds small-text this way).
     """
     try:
         texts, labels = load_dataset(args.dataset, args.text_column, args.label_column)
@@ -72,33 +78,50 @@ def run_simulation(settings, args, extra_runs=()):
             pool_size=args.pool_size, test_size=args.test_size, initial_strategy=args.initial_strategy,
             training=TrainingConfig(max_length=args.max_length, epochs=args.epochs), bf16=args.bf16,
             mc_passes=args.mc_passes)
+        name = Path(args.dataset).stem
+        folder = ResultsFolder(args.out, _campaign_settings(name, texts, labels, settings.base_model, config),
+                               rounds_per_run(config), resume=args.resume)
     except (DatasetError, StrategyError, ValueError) as error:
         raise SimulationInputError(str(error)) from None
-    name = Path(args.dataset).stem
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    strategies = len(config.strategies) + sum(len(runs.strategies) for runs in extra_runs)
-    with tqdm(total=rounds_per_run(config) * len(config.seeds) * strategies, desc=f'simulate {name}',
+    names = [*config.strategies, *(strategy for runs in extra_runs for strategy in runs.strategies)]
+    planned = {(strategy, seed) for strategy in names for seed in config.seeds}
+    rounds = rounds_per_run(config)
+    with tqdm(total=len(planned) * rounds, initial=len(planned & folder.done) * rounds, desc=f'simulate {name}',
               unit='round') as bar:
-        rows = simulate(texts, labels, settings.base_model, config, dataset=name, progress=bar.update)
-        for runs in extra_runs:
-            rows += [{'dataset': name, **row}
-                     for row in runs(texts, labels, settings.base_model, config, progress=bar.update)]
+        for runs in (campaigns, *extra_runs):
+            for rows in runs(texts, labels, settings.base_model, config, skip=folder.done, progress=bar.update):
+                folder.add_campaign([{'dataset': name, **row} for row in rows])
     full = None
     if args.full_data:
-        full = sum(full_data_accuracy(texts, labels, settings.base_model, config, seed)
-                   for seed in config.seeds) / len(config.seeds)
-    summary = summarize(rows, full_accuracy=full)
-    write_rounds(rows, out / 'rounds.csv')
+        for seed in config.seeds:
+            if seed not in folder.full_accuracy:
+                folder.add_full_accuracy(seed, full_data_accuracy(texts, labels, settings.base_model, config, seed))
+        full = sum(folder.full_accuracy[seed] for seed in config.seeds) / len(config.seeds)
+    _write_report(folder, config, name, len(texts), full)
+    return 0
+
+
+def _campaign_settings(name, texts, labels, base_model, config):
+    """What shapes a campaign's rounds besides its strategy and seed; ``--resume`` checks it is unchanged."""
+    data = hashlib.sha256(json.dumps([texts, labels]).encode()).hexdigest()
+    training = {f'training.{key}': value for key, value in asdict(config.training).items()}
+    return {'dataset': name, 'data_sha256': data, 'base_model': base_model, 'initial': config.initial,
+            'initial_strategy': config.initial_strategy, 'batch': config.batch, 'budget': config.budget,
+            'pool_size': config.pool_size, 'test_size': config.test_size, 'bf16': config.bf16,
+            'mc_passes': config.mc_passes, **training}
+
+
+def _write_report(folder, config, name, num_texts, full):
+    """summary.md, summary.json and learning_curve.png of every campaign in ``folder``."""
+    summary = summarize(folder.rows, full_accuracy=full)
     table = summary_table(summary)
-    header = f'{name}: {len(texts)} texts, pool {config.pool_size}, test {config.test_size}, ' \
+    header = f'{name}: {num_texts} texts, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {len(config.seeds)}'
     if full is not None:
         header += f'; full-pool accuracy {full:.3f}'
-    (out / 'summary.md').write_text(f'{header}\n\n{table}\n', encoding='utf-8')
-    (out / 'summary.json').write_text(json.dumps({'config': header, 'full_accuracy': full, 'summary': summary},
-                                                 indent=2), encoding='utf-8')
-    plot_curves(rows, out / 'learning_curve.png', name, full_accuracy=full)
-    print(f'{header}\n\n{table}\n\nwrote {out}/rounds.csv, summary.md, summary.json, learning_curve.png')
-    return 0
+    (folder.path / 'summary.md').write_text(f'{header}\n\n{table}\n', encoding='utf-8')
+    (folder.path / 'summary.json').write_text(
+        json.dumps({'config': header, 'full_accuracy': full, 'summary': summary}, indent=2), encoding='utf-8')
+    plot_curves(folder.rows, folder.path / 'learning_curve.png', name, full_accuracy=full)
+    print(f'{header}\n\n{table}\n\nwrote {folder.path}/rounds.csv, summary.md, summary.json, learning_curve.png')

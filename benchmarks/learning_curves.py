@@ -2,6 +2,7 @@
 
     python -m benchmarks.learning_curves                 # the documented configuration (hours on 2 cores)
     python -m benchmarks.learning_curves --budget 200 --strategies random,margin,badge --small-text
+    python -m benchmarks.learning_curves --resume        # go on where a stopped run left off
 
 Arguments other than those below go to ``lsal simulate`` unchanged; each
 dataset's results land in ``<out>/<dataset>/`` (rounds.csv, summary.md,

@@ -60,7 +60,7 @@ def learning_curve(plan, emit):
     for round_number in range(plan['rounds']):
         train_seconds = time.monotonic() - started
         predicted = learner.classifier.predict(test_set)
-        row = {'strategy': f'small-text {plan["strategy"]}', 'seed': seed, 'round': round_number,
+        row = {'strategy': plan['name'], 'seed': seed, 'round': round_number,
                'labels': len(learner.indices_labeled), 'accuracy': float(np.mean(predicted == y[test])),
                'macro_f1': float(f1_score(y[test], predicted, average='macro', labels=target, zero_division=0)),
                'agreement': None if previous is None else round(float(cohen_kappa_score(previous, predicted)), 4),

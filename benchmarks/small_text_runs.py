@@ -56,27 +56,33 @@ class SmallTextRuns:
     Args:
         python: the interpreter of the virtual environment holding small-text.
         strategies: small-text query strategies, by the names in ``small_text_runner.QUERY_STRATEGIES``.
+
+    Attributes:
+        strategies: the names the rows carry, ``small-text <strategy>``.
     """
 
     def __init__(self, python, strategies=('random', 'breaking_ties')):
         if not Path(python).is_file():
             raise SmallTextError(f'--small-text: no interpreter at {python}')
         self.python = str(python)
-        self.strategies = tuple(strategies)
+        self.query_strategies = tuple(strategies)
+        self.strategies = tuple(f'small-text {strategy}' for strategy in strategies)
 
-    def __call__(self, texts, labels, base_model, config, progress=None):
-        """All round dicts of every strategy and seed, like :func:`model.simulation.simulate`'s."""
-        rows = []
+    def __call__(self, texts, labels, base_model, config, skip=frozenset(), progress=None):
+        """Yield each campaign's round dicts, like :func:`model.simulation.campaigns`."""
         for seed in config.seeds:
+            todo = [(query, name) for query, name in zip(self.query_strategies, self.strategies)
+                    if (name, seed) not in skip]
+            if not todo:
+                continue
             test, pool = split(labels, config, seed)
             plan = {'texts': list(texts), 'labels': list(labels), 'test': test.tolist(), 'pool': pool.tolist(),
                     'initial': [int(i) for i in initial_indices(texts, pool, config, base_model, seed)],
                     'seed': seed, 'batch': config.batch, 'budget': config.budget,
                     'rounds': rounds_per_run(config), 'max_length': config.training.max_length,
                     'model': base_model}
-            for strategy in self.strategies:
-                rows.extend(self._run({**plan, 'strategy': strategy}, progress))
-        return rows
+            for query, name in todo:
+                yield self._run({**plan, 'strategy': query, 'name': name}, progress)
 
     def _run(self, plan, progress):
         with tempfile.TemporaryDirectory() as folder:

@@ -1,20 +1,7 @@
-"""Write a simulation's results: every round as CSV, a summary table, a learning-curve plot."""
-import csv
-
+"""Present a simulation's results: a summary table and a learning-curve plot."""
 import numpy as np
 
 from model.simulation import BASELINE
-
-ROUND_FIELDS = ('dataset', 'strategy', 'seed', 'round', 'labels', 'accuracy', 'macro_f1', 'agreement',
-                'train_seconds', 'query_seconds')
-"""Columns of the per-round CSV."""
-
-
-def write_rounds(rows, path):
-    with open(path, 'w', newline='', encoding='utf-8') as handle:
-        writer = csv.DictWriter(handle, fieldnames=ROUND_FIELDS, extrasaction='ignore')
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def summary_table(summary):

@@ -200,16 +200,17 @@ def _area(curve):
     return float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum() / (x[-1] - x[0]))
 
 
-def simulate(texts, labels, base_model, config, dataset='dataset', progress=None):
-    """Every strategy for every seed; returns all round dicts (with a ``dataset`` key).
+def campaigns(texts, labels, base_model, config, skip=frozenset(), progress=None):
+    """Run every strategy on every seed; yield each campaign's round dicts as it ends.
 
     Within a seed, all strategies start from the same split and initial labels.
+    Campaigns whose ``(strategy, seed)`` is in ``skip`` are not run.
     """
-    rows = []
     for seed in config.seeds:
+        strategies = [strategy for strategy in config.strategies if (strategy, seed) not in skip]
+        if not strategies:
+            continue
         _, pool = split(labels, config, seed)
         initial = initial_indices(texts, pool, config, base_model, seed)
-        for strategy in config.strategies:
-            for row in run(texts, labels, base_model, config, seed, strategy, initial, progress=progress):
-                rows.append({'dataset': dataset, **row})
-    return rows
+        for strategy in strategies:
+            yield run(texts, labels, base_model, config, seed, strategy, initial, progress=progress)

@@ -11,7 +11,7 @@ LABELS = ['business', 'entertainment', 'politics', 'sports', 'tech']
 @pytest.fixture(scope='module')
 def predictor(tiny_encoder, bbc):
     train = bbc[:10]
-    return fine_tune(tiny_encoder, [t for t, _ in train], [[l] for _, l in train], LABELS,
+    return fine_tune(tiny_encoder, [t for t, _ in train], [[label] for _, label in train], LABELS,
                      config=TrainingConfig(max_length=32, min_steps=4, epochs=1))
 
 

@@ -8,7 +8,8 @@ import pytest
 from backend.cli import main
 from model import TrainingConfig
 from model.report import summary_table
-from model.simulation import SimulationConfig, run, simulate, summarize
+from model.results import read_rounds
+from model.simulation import SimulationConfig, campaigns, run, summarize
 
 FAST = TrainingConfig(max_length=32, epochs=1, min_steps=4)
 
@@ -37,8 +38,9 @@ def test_same_seed_same_curve(dataset, tiny_encoder):
     texts, labels = dataset
     config = SimulationConfig(initial=6, batch=6, budget=12, seeds=(1,), strategies=('badge',), pool_size=60,
                               test_size=40, training=FAST)
-    first = simulate(texts, labels, tiny_encoder, config)
-    assert strip_timing(first) == strip_timing(simulate(texts, labels, tiny_encoder, config))
+    first, = campaigns(texts, labels, tiny_encoder, config)
+    assert strip_timing(first) == strip_timing(next(campaigns(texts, labels, tiny_encoder, config)))
+    assert list(campaigns(texts, labels, tiny_encoder, config, skip={('badge', 1)})) == []
 
 
 def test_summary_area_and_label_counts_are_hand_checkable():
@@ -84,6 +86,38 @@ def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_pat
     assert '| margin |' in (out / 'summary.md').read_text()
     assert json.loads((out / 'summary.json').read_text())['summary']['random']['seeds'] == 1
     assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, tiny_encoder, tmp_path, monkeypatch,
+                                                                   capsys):
+    texts, labels = dataset
+    data = tmp_path / 'news.csv'
+    with open(data, 'w', newline='') as handle:
+        csv.writer(handle).writerows([('text', 'label'), *zip(texts, labels)])
+    monkeypatch.setenv('BASE_MODEL', tiny_encoder)
+    out = tmp_path / 'out'
+    args = ['simulate', '--dataset', str(data), '--initial', '8', '--batch', '8', '--budget', '16', '--seeds', '1',
+            '--pool-size', '60', '--test-size', '40', '--max-length', '32', '--epochs', '1', '--full-data',
+            '--out', str(out)]
+    assert main([*args, '--strategies', 'random']) == 0
+    random_rounds = read_rounds(out / 'rounds.csv')
+    with open(out / 'rounds.csv', 'a', newline='') as handle:  # a run stopped during margin's first campaign
+        csv.writer(handle).writerow(['news', 'margin', 0, 0, 8, 0.1, 0.1, '', 1.0, 1.0])
+    stored = json.loads((out / 'simulation.json').read_text())
+    (out / 'simulation.json').write_text(json.dumps({**stored, 'full_accuracy': {'0': 0.5}}))
+
+    assert main([*args, '--strategies', 'random,margin', '--resume']) == 0
+    rounds = read_rounds(out / 'rounds.csv')
+    assert rounds[:2] == random_rounds, 'finished campaign kept as it was, timings included'
+    assert [(r['strategy'], r['labels']) for r in rounds[2:]] == [('margin', 8), ('margin', 16)]
+    assert rounds[2]['accuracy'] == random_rounds[0]['accuracy'], 'same seed, same initial labels'
+    assert json.loads((out / 'summary.json').read_text())['full_accuracy'] == 0.5, 'full-data accuracy reused'
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, '--batch', '4', '--resume'])
+    assert exit_info.value.code == 2
+    assert 'other settings: batch was 8, now 4' in capsys.readouterr().err
+    assert read_rounds(out / 'rounds.csv') == rounds
 
 
 @pytest.mark.parametrize('args, message', [

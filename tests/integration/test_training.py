@@ -110,10 +110,10 @@ def test_minilm_fine_tune_is_well_above_chance_on_held_out_bbc_news(minilm, bbc)
     from model import TrainingConfig, classification_metrics, fine_tune, indicators
     labels = sorted({label for _, label in bbc})
     train, test = bbc[:40], bbc[1000:1200]
-    predictor = fine_tune(minilm, [t for t, _ in train], [[l] for _, l in train], labels,
+    predictor = fine_tune(minilm, [t for t, _ in train], [[label] for _, label in train], labels,
                           config=TrainingConfig(max_length=64))
     predicted = predictor.choices(predictor.predict_proba([t for t, _ in test]))
-    metrics = classification_metrics(indicators([[l] for _, l in test], labels), indicators(predicted, labels))
+    metrics = classification_metrics(indicators([[label] for _, label in test], labels), indicators(predicted, labels))
     assert metrics['accuracy'] > 0.75, metrics
 
 

@@ -1,0 +1,103 @@
+"""A simulation's output folder, written campaign by campaign so that a stopped run can resume."""
+import csv
+import json
+from pathlib import Path
+
+ROUND_FIELDS = ('dataset', 'strategy', 'seed', 'round', 'labels', 'accuracy', 'macro_f1', 'agreement',
+                'train_seconds', 'query_seconds')
+"""Columns of the per-round CSV."""
+
+_PARSERS = {'seed': int, 'round': int, 'labels': int, 'accuracy': float, 'macro_f1': float, 'agreement': float,
+            'train_seconds': float, 'query_seconds': float}
+
+
+class SettingsMismatch(ValueError):
+    """The folder holds the results of a simulation with other settings."""
+
+
+class ResultsFolder:
+    """``rounds.csv`` and ``simulation.json`` of one simulation.
+
+    A campaign (one strategy, one seed) is appended to ``rounds.csv`` as soon
+    as it ends. With ``resume``, the finished campaigns of an earlier run with
+    the same settings are kept, and :attr:`done` tells which to skip.
+
+    Args:
+        path: the folder, created if needed.
+        settings: a flat JSON-able dict of everything that shapes a campaign's
+            rounds besides its strategy and seed (data, model, split, budget...).
+        rounds_per_campaign: how many rounds a finished campaign has.
+        resume: keep what an earlier run left here; otherwise start afresh.
+
+    Raises:
+        SettingsMismatch: resuming a folder whose settings differ, naming them.
+    """
+
+    def __init__(self, path, settings, rounds_per_campaign, resume=False):
+        self.path = Path(path)
+        self.settings = json.loads(json.dumps(settings))
+        self.rows = []
+        self.full_accuracy = {}
+        if resume and self._json.is_file():
+            stored = json.loads(self._json.read_text(encoding='utf-8'))
+            changed = [f'{key} was {stored["settings"].get(key)!r}, now {self.settings.get(key)!r}'
+                       for key in sorted(self.settings.keys() | stored['settings'].keys())
+                       if stored['settings'].get(key) != self.settings.get(key)]
+            if changed:
+                raise SettingsMismatch(f'--resume: {self.path} holds a simulation with other settings: '
+                                       + '; '.join(changed))
+            self.rows = _finished(read_rounds(self._csv), rounds_per_campaign)
+            self.full_accuracy = {int(seed): value for seed, value in stored['full_accuracy'].items()}
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._write_json()
+        with open(self._csv, 'w', newline='', encoding='utf-8') as handle:
+            writer = csv.DictWriter(handle, fieldnames=ROUND_FIELDS, extrasaction='ignore')
+            writer.writeheader()
+            writer.writerows(self.rows)
+
+    @property
+    def done(self):
+        """``(strategy, seed)`` of every finished campaign."""
+        return {(r['strategy'], r['seed']) for r in self.rows}
+
+    def add_campaign(self, rows):
+        """Append one finished campaign's round dicts."""
+        with open(self._csv, 'a', newline='', encoding='utf-8') as handle:
+            csv.DictWriter(handle, fieldnames=ROUND_FIELDS, extrasaction='ignore').writerows(rows)
+        self.rows.extend(rows)
+
+    def add_full_accuracy(self, seed, accuracy):
+        """Record the accuracy of a model trained on the whole pool of ``seed``."""
+        self.full_accuracy[seed] = accuracy
+        self._write_json()
+
+    @property
+    def _csv(self):
+        return self.path / 'rounds.csv'
+
+    @property
+    def _json(self):
+        return self.path / 'simulation.json'
+
+    def _write_json(self):
+        data = {'settings': self.settings, 'full_accuracy': self.full_accuracy}
+        self._json.write_text(json.dumps(data, indent=2), encoding='utf-8')
+
+
+def read_rounds(path):
+    """Round dicts from a ``rounds.csv``, with numbers as numbers (none if the file is missing)."""
+    if not Path(path).is_file():
+        return []
+    with open(path, newline='', encoding='utf-8') as handle:
+        return [{key: _parse(key, value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def _parse(key, value):
+    return None if value == '' else _PARSERS.get(key, str)(value)
+
+
+def _finished(rows, rounds_per_campaign):
+    counts = {}
+    for r in rows:
+        counts[r['strategy'], r['seed']] = counts.get((r['strategy'], r['seed']), 0) + 1
+    return [r for r in rows if counts[r['strategy'], r['seed']] == rounds_per_campaign]
