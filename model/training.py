@@ -20,8 +20,10 @@ class TrainingConfig:
     """Hyper-parameters of one fine-tune.
 
     The number of optimizer steps is ``epochs`` passes over the data, but never
-    fewer than ``min_steps`` (so ten labels still move the weights) nor more than
-    ``max_steps`` (so a large project still trains in bounded time).
+    fewer than ``min_steps`` nor more than ``max_steps`` (so a large project
+    still trains in bounded time). Few labels need more passes, not fewer
+    steps: with 75 to 200 labels, 64 steps beat 24 by 3 to 4 accuracy points
+    on BBC News and Rotten Tomatoes (README, "Training recipe").
     """
 
     epochs: int = 3
@@ -30,7 +32,7 @@ class TrainingConfig:
     head_learning_rate: float = 1e-3
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
-    min_steps: int = 24
+    min_steps: int = 64
     max_steps: int = 600
     max_length: int = 128
     class_weights: bool = True
