@@ -11,7 +11,7 @@ from model import TrainingConfig
 from model.acquisition import MC_PASSES
 from model.datasets import DATASETS, DatasetError, from_csv, from_label_studio_export
 from model.report import plot_curves, summary_table
-from model.results import ResultsFolder
+from model.results import ResultsFolder, SettingsMismatchError
 from model.simulation import SimulationConfig, campaigns, full_data_accuracy, rounds_per_run, summarize
 from strategies import STRATEGIES, StrategyError
 
@@ -81,7 +81,7 @@ def run_simulation(settings, args, extra_runs=()):
         name = Path(args.dataset).stem
         folder = ResultsFolder(args.out, _campaign_settings(name, texts, labels, settings.base_model, config),
                                rounds_per_run(config), resume=args.resume)
-    except (DatasetError, StrategyError, ValueError) as error:
+    except (DatasetError, SettingsMismatchError, StrategyError, ValueError) as error:
         raise SimulationInputError(str(error)) from None
     names = [*config.strategies, *(strategy for runs in extra_runs for strategy in runs.strategies)]
     planned = {(strategy, seed) for strategy in names for seed in config.seeds}

@@ -22,6 +22,7 @@ from model.simulation import SimulationConfig, split
 from model.training import fine_tune
 
 CELLS = 'bbc_news:25,bbc_news:75,rotten_tomatoes:25,rotten_tomatoes:200'
+"""Dataset and label count of each cell in the README's table."""
 
 SPLIT = SimulationConfig(pool_size=1000, test_size=500, budget=500)
 """Pool and test sizes of the learning-curve runs in the README."""

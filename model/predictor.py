@@ -7,6 +7,7 @@ import torch
 from model.classifier import probabilities
 from model.inference import run_batched
 
+
 @dataclass(frozen=True)
 class ModelCard:
     """What a version needs besides its weights to turn logits into labels."""

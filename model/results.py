@@ -3,6 +3,8 @@ import csv
 import json
 from pathlib import Path
 
+from model.exceptions import ModelError
+
 ROUND_FIELDS = ('dataset', 'strategy', 'seed', 'round', 'labels', 'accuracy', 'macro_f1', 'agreement',
                 'train_seconds', 'query_seconds')
 """Columns of the per-round CSV."""
@@ -11,7 +13,7 @@ _PARSERS = {'seed': int, 'round': int, 'labels': int, 'accuracy': float, 'macro_
             'train_seconds': float, 'query_seconds': float}
 
 
-class SettingsMismatch(ValueError):
+class SettingsMismatchError(ModelError):
     """The folder holds the results of a simulation with other settings."""
 
 
@@ -30,7 +32,7 @@ class ResultsFolder:
         resume: keep what an earlier run left here; otherwise start afresh.
 
     Raises:
-        SettingsMismatch: resuming a folder whose settings differ, naming them.
+        SettingsMismatchError: resuming a folder whose settings differ, naming them.
     """
 
     def __init__(self, path, settings, rounds_per_campaign, resume=False):
@@ -44,7 +46,7 @@ class ResultsFolder:
                        for key in sorted(self.settings.keys() | stored['settings'].keys())
                        if stored['settings'].get(key) != self.settings.get(key)]
             if changed:
-                raise SettingsMismatch(f'--resume: {self.path} holds a simulation with other settings: '
+                raise SettingsMismatchError(f'--resume: {self.path} holds a simulation with other settings: '
                                        + '; '.join(changed))
             self.rows = _finished(read_rounds(self._csv), rounds_per_campaign)
             self.full_accuracy = {int(seed): value for seed, value in stored['full_accuracy'].items()}
