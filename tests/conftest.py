@@ -1,4 +1,5 @@
 """Shared fixtures: a clean Redis database, a small real encoder, BBC News samples, the app."""
+import csv
 import os
 import random
 
@@ -61,6 +62,17 @@ def bbc():
     pairs = [(text.split('\n\n')[0] + '. ' + text.split('\n\n')[1], label) for text, label in zip(texts, labels)]
     random.Random(0).shuffle(pairs)
     return pairs
+
+
+@pytest.fixture
+def news_csv(tmp_path):
+    """Write ``(texts, labels)`` as a text,label CSV in ``tmp_path``; returns its path (dataset name: news)."""
+    def write(texts, labels):
+        path = tmp_path / 'news.csv'
+        with open(path, 'w', newline='') as handle:
+            csv.writer(handle).writerows([('text', 'label'), *zip(texts, labels)])
+        return path
+    return write
 
 
 @pytest.fixture

@@ -88,12 +88,9 @@ def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_pat
     assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
 
 
-def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, tiny_encoder, tmp_path, monkeypatch,
-                                                                   capsys):
-    texts, labels = dataset
-    data = tmp_path / 'news.csv'
-    with open(data, 'w', newline='') as handle:
-        csv.writer(handle).writerows([('text', 'label'), *zip(texts, labels)])
+def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_csv, tiny_encoder, tmp_path,
+                                                                   monkeypatch, capsys):
+    data = news_csv(*dataset)
     monkeypatch.setenv('BASE_MODEL', tiny_encoder)
     out = tmp_path / 'out'
     args = ['simulate', '--dataset', str(data), '--initial', '8', '--batch', '8', '--budget', '16', '--seeds', '1',

@@ -3,8 +3,6 @@
 small-text is installed into its own virtual environment on first use, like
 Label Studio for the end-to-end tests.
 """
-import csv
-
 import pytest
 
 from benchmarks.learning_curves import main
@@ -39,12 +37,9 @@ def test_small_text_labels_the_same_initial_set_then_its_own_batches(dataset, ti
     assert list(runs(texts, labels, tiny_encoder, config, skip=done)) == [], 'finished campaigns are not rerun'
 
 
-def test_benchmark_reports_both_libraries_in_one_table(dataset, tiny_encoder, small_text_python, tmp_path,
+def test_benchmark_reports_both_libraries_in_one_table(dataset, news_csv, tiny_encoder, small_text_python, tmp_path,
                                                        monkeypatch):
-    texts, labels = dataset
-    data = tmp_path / 'news.csv'
-    with open(data, 'w', newline='') as handle:
-        csv.writer(handle).writerows([('text', 'label'), *zip(texts, labels)])
+    data = news_csv(*dataset)
     monkeypatch.setenv('BASE_MODEL', tiny_encoder)
     code = main(['--datasets', str(data), '--out', str(tmp_path / 'out'), '--small-text', str(small_text_python),
                  '--small-text-strategies', 'breaking_ties', '--strategies', 'margin', '--initial', '10',
