@@ -79,13 +79,13 @@ def run_simulation(settings, args, extra_runs=()):
             training=TrainingConfig(max_length=args.max_length, epochs=args.epochs), bf16=args.bf16,
             mc_passes=args.mc_passes)
         name = Path(args.dataset).stem
+        rounds = rounds_per_run(config)
         folder = ResultsFolder(args.out, _campaign_settings(name, texts, labels, settings.base_model, config),
-                               rounds_per_run(config), resume=args.resume)
+                               rounds, resume=args.resume)
     except (DatasetError, SettingsMismatchError, StrategyError, ValueError) as error:
         raise SimulationInputError(str(error)) from None
     names = [*config.strategies, *(strategy for runs in extra_runs for strategy in runs.strategies)]
     planned = {(strategy, seed) for strategy in names for seed in config.seeds}
-    rounds = rounds_per_run(config)
     with tqdm(total=len(planned) * rounds, initial=len(planned & folder.done) * rounds, desc=f'simulate {name}',
               unit='round') as bar:
         for runs in (campaigns, *extra_runs):

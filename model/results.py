@@ -1,6 +1,7 @@
 """A simulation's output folder, written campaign by campaign so that a stopped run can resume."""
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 from model.exceptions import ModelError
@@ -47,15 +48,16 @@ class ResultsFolder:
                        if stored['settings'].get(key) != self.settings.get(key)]
             if changed:
                 raise SettingsMismatchError(f'--resume: {self.path} holds a simulation with other settings: '
-                                       + '; '.join(changed))
-            self.rows = _finished(read_rounds(self._csv), rounds_per_campaign)
+                                            + '; '.join(changed))
+            kept = _finished(read_rounds(self._csv), rounds_per_campaign)
             self.full_accuracy = {int(seed): value for seed, value in stored['full_accuracy'].items()}
+        else:
+            kept = []
         self.path.mkdir(parents=True, exist_ok=True)
         self._write_json()
         with open(self._csv, 'w', newline='', encoding='utf-8') as handle:
-            writer = csv.DictWriter(handle, fieldnames=ROUND_FIELDS, extrasaction='ignore')
-            writer.writeheader()
-            writer.writerows(self.rows)
+            csv.DictWriter(handle, fieldnames=ROUND_FIELDS).writeheader()
+        self.add_campaign(kept)
 
     @property
     def done(self):
@@ -99,7 +101,5 @@ def _parse(key, value):
 
 
 def _finished(rows, rounds_per_campaign):
-    counts = {}
-    for r in rows:
-        counts[r['strategy'], r['seed']] = counts.get((r['strategy'], r['seed']), 0) + 1
+    counts = Counter((r['strategy'], r['seed']) for r in rows)
     return [r for r in rows if counts[r['strategy'], r['seed']] == rounds_per_campaign]

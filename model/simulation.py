@@ -147,13 +147,13 @@ def full_data_accuracy(texts, labels, base_model, config, seed):
                                   indicators([[names[i]] for i in predicted], names))['accuracy']
 
 
-def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, baseline=BASELINE):
+def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None):
     """Per strategy: accuracy at fixed label counts, area under the learning curve, mean ± std over seeds.
 
     The area is the trapezoid integral of accuracy over the label count,
     divided by the label range: the mean accuracy of the campaign, in [0, 1].
-    With the ``baseline`` strategy among the rows, ``aulc_gain`` is each area
-    minus the baseline's on the same seed (same split, same initial labels),
+    With the :data:`BASELINE` strategy among the rows, ``aulc_gain`` is each
+    area minus the baseline's on the same seed (same split, same initial labels),
     mean ± std: pairing by seed takes the split's share out of the noise.
     With ``full_accuracy``, also the labels each run needed to reach 95 % of it.
     """
@@ -174,8 +174,8 @@ def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, baseline=BASE
             if len(values) == len(runs):
                 entry[f'acc@{count}'] = _mean_std(values)
         entry['aulc'] = _mean_std(list(areas[strategy].values()))
-        paired = [area - areas[baseline][seed] for seed, area in areas[strategy].items()
-                  if seed in areas.get(baseline, {})]
+        paired = [area - areas[BASELINE][seed] for seed, area in areas[strategy].items()
+                  if seed in areas.get(BASELINE, {})]
         if paired:
             entry['aulc_gain'] = _mean_std(paired)
         entry['seconds_per_round'] = float(np.mean([r['train_seconds'] + r['query_seconds'] for run in runs
