@@ -33,7 +33,8 @@ class ResultsFolder:
         resume: keep what an earlier run left here; otherwise start afresh.
 
     Raises:
-        SettingsMismatchError: resuming a folder whose settings differ, naming them.
+        SettingsMismatchError: resuming a folder whose settings differ, naming
+            them, or whose ``rounds.csv`` has no ``simulation.json`` to check.
     """
 
     def __init__(self, path, settings, rounds_per_campaign, resume=False):
@@ -41,6 +42,10 @@ class ResultsFolder:
         self.settings = json.loads(json.dumps(settings))
         self.rows = []
         self.full_accuracy = {}
+        if resume and self._csv.is_file() and not self._json.is_file():
+            raise SettingsMismatchError(f'--resume: {self._csv} has no simulation.json beside it, so its settings '
+                                        'cannot be checked; run without --resume to start afresh there, or give '
+                                        'another --out')
         if resume and self._json.is_file():
             stored = json.loads(self._json.read_text(encoding='utf-8'))
             changed = [f'{key} was {stored["settings"].get(key)!r}, now {self.settings.get(key)!r}'

@@ -116,6 +116,13 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
     assert 'other settings: batch was 8, now 4' in capsys.readouterr().err
     assert read_rounds(out / 'rounds.csv') == rounds
 
+    (out / 'simulation.json').unlink()  # as an lsal that wrote no settings left it
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, '--resume'])
+    assert exit_info.value.code == 2
+    assert 'rounds.csv has no simulation.json beside it' in capsys.readouterr().err
+    assert read_rounds(out / 'rounds.csv') == rounds, 'nothing already stored is lost'
+
 
 @pytest.mark.parametrize('args, message', [
     (['--dataset', 'nowhere.csv'], "--dataset: 'nowhere.csv' is neither"),
