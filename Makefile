@@ -26,4 +26,4 @@ test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.learning_curves --out benchmarks/results/full $(BENCH_ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m benchmarks.learning_curves --resume $(BENCH_ARGS)
