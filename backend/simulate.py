@@ -7,13 +7,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from backend.settings import agreement_threshold
 from model import TrainingConfig
 from model.acquisition import MC_PASSES
 from model.datasets import DATASETS, DatasetError, from_csv, from_label_studio_export
 from model.report import plot_curves, summary_table
 from model.results import ResultsFolder, SettingsMismatchError
 from model.simulation import SimulationConfig, campaigns, full_data_accuracy, rounds_per_run, summarize
-from strategies import STRATEGIES, StrategyError
+from strategies import STOP_WINDOW, STRATEGIES, StrategyError
 
 
 class SimulationInputError(ValueError):
@@ -46,10 +47,19 @@ def add_simulate_parser(commands):
     command.add_argument('--mc-passes', type=int, default=MC_PASSES, help='stochastic passes for bald')
     command.add_argument('--bf16', action='store_true',
                          help='bfloat16 inference (faster only on CPUs with AMX; much slower without)')
+    command.add_argument('--stop-agreement', type=_threshold, default=None,
+                         help='kappa for the stop-signal column (default: STOP_AGREEMENT, 0.99)')
     command.add_argument('--out', default='simulation', help='output folder')
     command.add_argument('--resume', action='store_true',
                          help='keep the campaigns an earlier run with the same settings finished in --out '
                               'and run only the others; the report covers every campaign there')
+
+
+def _threshold(value):
+    try:
+        return agreement_threshold(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def load_dataset(name, text_column, label_column):
@@ -97,7 +107,8 @@ def run_simulation(settings, args, extra_runs=()):
             if seed not in folder.full_accuracy:
                 folder.add_full_accuracy(seed, full_data_accuracy(texts, labels, settings.base_model, config, seed))
         full = sum(folder.full_accuracy[seed] for seed in config.seeds) / len(config.seeds)
-    _write_report(folder, config, name, len(texts), full)
+    stop_agreement = settings.stop_agreement if args.stop_agreement is None else args.stop_agreement
+    _write_report(folder, config, name, len(texts), full, stop_agreement)
     return 0
 
 
@@ -111,15 +122,16 @@ def _campaign_settings(name, texts, labels, base_model, config):
             'mc_passes': config.mc_passes, **training}
 
 
-def _write_report(folder, config, name, num_texts, full):
+def _write_report(folder, config, name, num_texts, full, stop_agreement):
     """summary.md, summary.json and learning_curve.png of every campaign in ``folder``."""
-    summary = summarize(folder.rows, full_accuracy=full)
+    summary = summarize(folder.rows, full_accuracy=full, stop_agreement=stop_agreement)
     table = summary_table(summary)
     header = f'{name}: {num_texts} texts, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {len(config.seeds)}'
     if full is not None:
         header += f'; full-pool accuracy {full:.3f}'
+    header += f'; stop signal: {STOP_WINDOW} consecutive agreements >= {stop_agreement}'
     (folder.path / 'summary.md').write_text(f'{header}\n\n{table}\n', encoding='utf-8')
     (folder.path / 'summary.json').write_text(
         json.dumps({'config': header, 'full_accuracy': full, 'summary': summary}, indent=2), encoding='utf-8')

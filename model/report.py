@@ -3,6 +3,9 @@ import numpy as np
 
 from model.simulation import BASELINE
 
+_PER_SEED = {'labels_to_95': 'labels to 95 % of full (per seed)', 'stop_at': 'stop signal at (per seed)'}
+"""Columns listing one label count per seed, by their key in the summary."""
+
 
 def summary_table(summary):
     """A Markdown table: accuracy at label counts and area under the curve, mean ± std over seeds.
@@ -12,18 +15,15 @@ def summary_table(summary):
     """
     counts = sorted({key for entry in summary.values() for key in entry if key.startswith('acc@')},
                     key=lambda key: int(key[4:]))
-    has_target = any('labels_to_95' in entry for entry in summary.values())
-    header = ['strategy', *counts, 'AULC', f'AULC − {BASELINE}, per seed (pts)', 's/round']
-    if has_target:
-        header.append('labels to 95 % of full (per seed)')
+    per_seed = {key: title for key, title in _PER_SEED.items() if any(key in entry for entry in summary.values())}
+    header = ['strategy', *counts, 'AULC', f'AULC − {BASELINE}, per seed (pts)', 's/round', *per_seed.values()]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for strategy, entry in summary.items():
         cells = [strategy] + [_mean_std(entry.get(count)) for count in counts] + [_mean_std(entry['aulc'])]
         gain = entry.get('aulc_gain')
         cells.append('' if gain is None else f'{100 * gain[0]:+.1f} ± {100 * gain[1]:.1f}')
         cells.append(f'{entry["seconds_per_round"]:.1f}')
-        if has_target:
-            cells.append(', '.join('>budget' if n is None else str(n) for n in entry.get('labels_to_95', [])))
+        cells.extend(', '.join('>budget' if n is None else str(n) for n in entry.get(key, [])) for key in per_seed)
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 

@@ -12,7 +12,7 @@ import numpy as np
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
 from model.evaluation import classification_metrics, indicators
 from model.training import TrainingConfig, fine_tune
-from strategies import check_strategy, cohen_kappa
+from strategies import check_strategy, cohen_kappa, stabilized
 
 LABEL_COUNTS = (50, 100, 200, 300, 400, 500)
 """Label counts at which the summary table reports accuracy."""
@@ -147,7 +147,7 @@ def full_data_accuracy(texts, labels, base_model, config, seed):
                                   indicators([[names[i]] for i in predicted], names))['accuracy']
 
 
-def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None):
+def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, stop_agreement=None):
     """Per strategy: accuracy at fixed label counts, area under the learning curve, mean ± std over seeds.
 
     The area is the trapezoid integral of accuracy over the label count,
@@ -156,6 +156,8 @@ def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None):
     area minus the baseline's on the same seed (same split, same initial labels),
     mean ± std: pairing by seed takes the split's share out of the noise.
     With ``full_accuracy``, also the labels each run needed to reach 95 % of it.
+    With ``stop_agreement``, also the labels at which each run's stop signal
+    (:func:`~strategies.stabilized` at that threshold) first fired.
     """
     curves = {}
     for r in rows:
@@ -184,8 +186,20 @@ def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None):
             target = 0.95 * full_accuracy
             entry['labels_to_95'] = [next((r['labels'] for r in run if r['accuracy'] >= target), None)
                                      for run in runs]
+        if stop_agreement is not None:
+            entry['stop_at'] = [_stop_labels(run, stop_agreement) for run in runs]
         summary[strategy] = entry
     return summary
+
+
+def _stop_labels(curve, threshold):
+    kappas = []
+    for r in curve:
+        if r['agreement'] is not None:
+            kappas.append(r['agreement'])
+            if stabilized(kappas, threshold=threshold):
+                return r['labels']
+    return None
 
 
 def _mean_std(values):

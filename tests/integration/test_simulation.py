@@ -65,6 +65,17 @@ def test_gain_over_random_is_paired_by_seed():
     assert summary_table(summary).endswith('| margin | 0.690 ± 0.070 | 0.690 ± 0.070 | +4.0 ± 2.0 | 1.0 |')
 
 
+def test_stop_signal_fires_after_three_agreements_at_the_threshold():
+    kappas = {0: [None, 0.95, 0.99, 0.992, 0.999, 1.0], 1: [None, 0.99, 0.95, 0.995, 0.999, 0.999]}
+    rows = [{'strategy': 's', 'seed': seed, 'labels': 10 * (i + 1), 'accuracy': 0.5, 'agreement': kappa,
+             'train_seconds': 1.0, 'query_seconds': 0.0} for seed, curve in kappas.items()
+            for i, kappa in enumerate(curve)]
+    assert summarize(rows, stop_agreement=0.99)['s']['stop_at'] == [50, 60]
+    assert summarize(rows, stop_agreement=0.999)['s']['stop_at'] == [None, None]
+    assert 'stop_at' not in summarize(rows)['s']
+    assert summary_table(summarize(rows, stop_agreement=0.99)).endswith('| 1.0 | 50, 60 |')
+
+
 def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_path, monkeypatch, capsys):
     texts, labels = dataset
     data = tmp_path / 'news.csv'
@@ -128,6 +139,7 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
     (['--dataset', 'nowhere.csv'], "--dataset: 'nowhere.csv' is neither"),
     (['--strategies', 'psychic'], "strategy: unknown 'psychic'"),
     (['--initial', '0'], 'need 0 < initial <= budget'),
+    (['--stop-agreement', '1.5'], "--stop-agreement: expected a number in (0, 1], got '1.5'"),
 ])
 def test_cli_bad_arguments_exit_2_with_a_message(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

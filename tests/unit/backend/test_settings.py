@@ -4,8 +4,10 @@ from backend.settings import Settings, SettingsError
 
 
 def test_defaults_and_parsing():
-    settings = Settings.from_env({'TRAIN_EVERY': '5', 'UNCERTAINTY_SAMPLING': 'off', 'EVAL_FRACTION': '0'})
+    settings = Settings.from_env({'TRAIN_EVERY': '5', 'UNCERTAINTY_SAMPLING': 'off', 'EVAL_FRACTION': '0',
+                                  'STOP_AGREEMENT': '0.9'})
     assert settings.train_every == 5
+    assert settings.stop_agreement == 0.9
     assert settings.uncertainty_sampling is False
     assert settings.eval_fraction == 0.0
     assert settings.strategy == 'margin'
@@ -24,6 +26,7 @@ def test_secrets_stay_out_of_repr():
     ({'TRAIN_EVERY': 'ten'}, 'TRAIN_EVERY'),
     ({'STRATEGY': 'best'}, "STRATEGY: strategy: unknown 'best'"),
     ({'EVAL_FRACTION': '1.5'}, 'EVAL_FRACTION'),
+    ({'STOP_AGREEMENT': '0'}, r'STOP_AGREEMENT: expected a number in \(0, 1\]'),
     ({'UNCERTAINTY_SAMPLING': 'maybe'}, 'UNCERTAINTY_SAMPLING'),
     ({'BASIC_AUTH_USER': 'u'}, 'set both or neither'),
 ])
