@@ -33,6 +33,13 @@ def test_lower_score_means_less_certain(strategy):
     assert np.all((scores >= 0) & (scores <= 1))
 
 
+def test_with_two_classes_all_three_rank_tasks_alike():
+    # Each score rises with the top probability, so on a binary task the three are one strategy.
+    probabilities = np.array([[0.97, 0.03], [0.5, 0.5], [0.19, 0.81], [0.66, 0.34], [0.41, 0.59], [0.1, 0.9]])
+    for strategy in (least_confidence, margin, entropy):
+        assert list(np.argsort(strategy(probabilities))) == [1, 4, 3, 2, 5, 0]
+
+
 @pytest.mark.parametrize('strategy', [least_confidence, margin, entropy])
 def test_empty_pool_gives_no_scores(strategy):
     assert strategy(np.zeros((0, 3))).shape == (0,)
