@@ -42,10 +42,7 @@ class ResultsFolder:
         self.settings = json.loads(json.dumps(settings))
         self.rows = []
         self.full_accuracy = {}
-        if resume and self._csv.is_file() and not self._json.is_file():
-            raise SettingsMismatchError(f'--resume: {self._csv} has no simulation.json beside it, so its settings '
-                                        'cannot be checked; run without --resume to start afresh there, or give '
-                                        'another --out')
+        kept = []
         if resume and self._json.is_file():
             stored = json.loads(self._json.read_text(encoding='utf-8'))
             changed = [f'{key} was {stored["settings"].get(key)!r}, now {self.settings.get(key)!r}'
@@ -56,8 +53,10 @@ class ResultsFolder:
                                             + '; '.join(changed))
             kept = _finished(read_rounds(self._csv), rounds_per_campaign)
             self.full_accuracy = {int(seed): value for seed, value in stored['full_accuracy'].items()}
-        else:
-            kept = []
+        elif resume and self._csv.is_file():
+            raise SettingsMismatchError(f'--resume: {self._csv} has no simulation.json beside it, so its settings '
+                                        'cannot be checked; run without --resume to start afresh there, or give '
+                                        'another --out')
         self.path.mkdir(parents=True, exist_ok=True)
         self._write_json()
         with open(self._csv, 'w', newline='', encoding='utf-8') as handle:
