@@ -80,7 +80,7 @@ class Settings:
     basic_auth_user: str = ''
     basic_auth_pass: str = field(default='', repr=False)
     webhook_secret: str = field(default='', repr=False)
-    strategy: str = 'margin'
+    strategy: str = 'bald'
     train_every: int = 10
     keep_versions: int = 3
     eval_fraction: float = 0.2

@@ -31,8 +31,8 @@ def add_simulate_parser(commands):
                          help=f'{" or ".join(DATASETS)}, a CSV file, or a Label Studio JSON export')
     command.add_argument('--text-column', default='text', help='CSV column (or export data field) with the text')
     command.add_argument('--label-column', default='label', help='CSV column with the label')
-    command.add_argument('--strategies', default='random,margin',
-                         help=f'comma-separated, from: {", ".join(STRATEGIES)}')
+    command.add_argument('--strategies', help=f'comma-separated, from: {", ".join(STRATEGIES)} '
+                                              '(default: random and $STRATEGY)')
     command.add_argument('--initial', type=int, default=25, help='labels before the first model')
     command.add_argument('--initial-strategy', default='random', choices=('random', 'representative'))
     command.add_argument('--batch', type=int, default=25, help='labels added per round')
@@ -80,11 +80,12 @@ def run_simulation(settings, args, extra_runs=()):
     a ``strategies`` attribute (the names their rows carry); their campaigns
     join the same report (the benchmark adds small-text this way).
     """
+    strategies = args.strategies or f'random,{settings.strategy}'
     try:
         texts, labels = load_dataset(args.dataset, args.text_column, args.label_column)
         config = SimulationConfig(
             initial=args.initial, batch=args.batch, budget=args.budget, seeds=tuple(range(args.seeds)),
-            strategies=tuple(s.strip() for s in args.strategies.split(',') if s.strip()),
+            strategies=tuple(s.strip() for s in strategies.split(',') if s.strip()),
             pool_size=args.pool_size, test_size=args.test_size, initial_strategy=args.initial_strategy,
             training=TrainingConfig(max_length=args.max_length, epochs=args.epochs), bf16=args.bf16,
             mc_passes=args.mc_passes)

@@ -42,7 +42,7 @@ class SimulationConfig:
     batch: int = 25
     budget: int = 500
     seeds: tuple = (0, 1, 2)
-    strategies: tuple = ('random', 'margin')
+    strategies: tuple = ('random', 'bald')
     pool_size: int = 4000
     test_size: int = 1000
     initial_strategy: str = 'random'

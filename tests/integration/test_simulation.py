@@ -84,9 +84,10 @@ def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_pat
         writer.writerow(['body', 'topic'])
         writer.writerows(zip(texts, labels))
     monkeypatch.setenv('BASE_MODEL', tiny_encoder)
+    monkeypatch.setenv('STRATEGY', 'margin')  # without --strategies: random against $STRATEGY
     out = tmp_path / 'out'
     code = main(['simulate', '--dataset', str(data), '--text-column', 'body', '--label-column', 'topic',
-                 '--strategies', 'random,margin', '--initial', '8', '--batch', '8', '--budget', '16',
+                 '--initial', '8', '--batch', '8', '--budget', '16',
                  '--seeds', '1', '--pool-size', '60', '--test-size', '40', '--max-length', '32', '--epochs', '1',
                  '--out', str(out)])
     assert code == 0

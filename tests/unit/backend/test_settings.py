@@ -10,7 +10,7 @@ def test_defaults_and_parsing():
     assert settings.stop_agreement == 0.9
     assert settings.uncertainty_sampling is False
     assert settings.eval_fraction == 0.0
-    assert settings.strategy == 'margin'
+    assert settings.strategy == 'bald'
     assert settings.base_model.endswith('model')
 
 
