@@ -102,14 +102,16 @@ def run_simulation(settings, args, extra_runs=()):
         for runs in (campaigns, *extra_runs):
             for rows in runs(texts, labels, settings.base_model, config, skip=folder.done, progress=bar.update):
                 folder.add_campaign([{'dataset': name, **row} for row in rows])
+    # The report covers every campaign in the folder, so also seeds that an earlier run added.
+    seeds = sorted(set(config.seeds) | {seed for _, seed in folder.done})
     full = None
     if args.full_data:
-        for seed in config.seeds:
+        for seed in seeds:
             if seed not in folder.full_accuracy:
                 folder.add_full_accuracy(seed, full_data_accuracy(texts, labels, settings.base_model, config, seed))
-        full = sum(folder.full_accuracy[seed] for seed in config.seeds) / len(config.seeds)
+        full = sum(folder.full_accuracy[seed] for seed in seeds) / len(seeds)
     stop_agreement = settings.stop_agreement if args.stop_agreement is None else args.stop_agreement
-    _write_report(folder, config, name, len(texts), full, stop_agreement)
+    _write_report(folder, config, name, len(texts), len(seeds), full, stop_agreement)
     return 0
 
 
@@ -123,13 +125,13 @@ def _campaign_settings(name, texts, labels, base_model, config):
             'mc_passes': config.mc_passes, **training}
 
 
-def _write_report(folder, config, name, num_texts, full, stop_agreement):
+def _write_report(folder, config, name, num_texts, num_seeds, full, stop_agreement):
     """summary.md, summary.json and learning_curve.png of every campaign in ``folder``."""
     summary = summarize(folder.rows, full_accuracy=full, stop_agreement=stop_agreement)
     table = summary_table(summary)
     header = f'{name}: {num_texts} texts, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
-             f'budget {config.budget}, seeds {len(config.seeds)}'
+             f'budget {config.budget}, seeds {num_seeds}'
     if full is not None:
         header += f'; full-pool accuracy {full:.3f}'
     header += f'; stop signal: {STOP_WINDOW} consecutive agreements >= {stop_agreement}'

@@ -128,6 +128,17 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
     assert 'other settings: batch was 8, now 4' in capsys.readouterr().err
     assert read_rounds(out / 'rounds.csv') == rounds
 
+    with open(out / 'rounds.csv', 'a', newline='') as handle:  # seed 1, finished by an earlier run with --seeds 2
+        csv.writer(handle).writerows([['news', 'random', 1, i, n, 0.7, 0.7, '', 1.0, 1.0]
+                                      for i, n in enumerate((8, 16))])
+    stored = json.loads((out / 'simulation.json').read_text())
+    (out / 'simulation.json').write_text(json.dumps({**stored, 'full_accuracy': {'0': 0.5, '1': 0.7}}))
+    assert main([*args, '--strategies', 'random,margin', '--resume']) == 0
+    report = json.loads((out / 'summary.json').read_text())
+    assert 'seeds 2' in report['config'] and report['full_accuracy'] == pytest.approx(0.6), 'every seed in the folder'
+    assert report['summary']['random']['seeds'] == 2
+    rounds = read_rounds(out / 'rounds.csv')
+
     (out / 'simulation.json').unlink()  # as an lsal that wrote no settings left it
     with pytest.raises(SystemExit) as exit_info:
         main([*args, '--resume'])
