@@ -6,15 +6,14 @@ from flask import Flask, jsonify
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
-from backend.annotations import AnnotationRejected
 from backend.auth import check_auth
 from backend.connection import connect
 from backend.context import Context
 from backend.errors import RequestError
-from backend.label_config import LabelConfigError
 from backend.settings import Settings, SettingsError
 from backend.views import ml, status, webhook
 from model import ModelError, ModelNotFoundError
+from model.task_types import AnnotationRejected, LabelConfigError
 from strategies import StrategyError
 
 logger = logging.getLogger(__name__)

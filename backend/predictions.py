@@ -3,57 +3,54 @@ import zlib
 
 import numpy as np
 
-from backend.annotations import task_text
 from strategies import random_scores
 
-EMPTY_TEXT_SCORE = 1.0
-"""Score of a task with empty text: there is nothing to learn from it, so it comes last."""
+SKIPPED_SCORE = 1.0
+"""Score of a task that gets no prediction (empty or too long): it comes last."""
 
 
-def predict_tasks(tasks, config, predictor, version, acquisition, rng, max_chars):
-    """One prediction per task, in task order, and the model's class probabilities.
+def predict_tasks(tasks, task_type, predictor, version, acquisition, rng, max_chars):
+    """One prediction per task, in task order, and the model's outputs.
 
     Args:
         tasks: Label Studio task dicts (``id``, ``data``).
-        config: the project's :class:`~backend.label_config.ChoicesConfig`.
-        predictor: the current :class:`~model.Predictor`, or None before the
-            first training: then no pre-annotation is made and scores are
-            random, which is random sampling until a model exists.
+        task_type: the project's :class:`~model.task_types.TaskType`.
+        predictor: the current version's predictor, or None before the first
+            training: then no pre-annotation is made and scores are random,
+            which is random sampling until a model exists.
         version: the ``model_version`` the predictions carry.
         acquisition: the :class:`~model.acquisition.Acquisition` that turns
             the model's outputs into scores.
         rng: a ``numpy.random.Generator`` for the random strategy.
-        max_chars: texts are cut at this many characters.
+        max_chars: the ``MAX_TEXT_CHARS`` setting.
 
     Returns:
-        ``(predictions, probabilities)``: the prediction dicts, and an array of
-        shape ``(len(tasks), num_classes)`` with NaN rows for empty texts (None
-        without a predictor).
+        ``(predictions, outputs)``: the prediction dicts (a skipped task's says
+        why under ``skipped``), and per task what
+        :meth:`~model.task_types.TaskType.agreement` compares, None for a skipped
+        task (all None without a predictor).
 
     Raises:
-        AnnotationRejected: a task without the configured text field.
+        AnnotationRejected: a task without the configured data field.
     """
-    texts = [task_text(task, config, max_chars) for task in tasks]
-    predictions = [{'result': [], 'score': EMPTY_TEXT_SCORE, 'model_version': version} for _ in tasks]
-    filled = [i for i, text in enumerate(texts) if text.strip()]
-    probabilities = None if predictor is None else np.full((len(tasks), len(predictor.card.labels)), np.nan)
-    if not filled:
-        return predictions, probabilities
+    texts = [task_type.input_of(task, max_chars) for task in tasks]
+    predictions, outputs = [], [None] * len(tasks)
+    for text in texts:
+        reason = task_type.skip_reason(text, max_chars)
+        predictions.append({'result': [], 'score': SKIPPED_SCORE, 'model_version': version,
+                            **({'skipped': reason} if reason else {})})
+    kept = [i for i, prediction in enumerate(predictions) if 'skipped' not in prediction]
+    if not kept:
+        return predictions, outputs
     if predictor is None:
-        scores, results = random_scores(len(filled), rng), [[] for _ in filled]
+        scores, results = random_scores(len(kept), rng), [[] for _ in kept]
     else:
-        inference, scores = acquisition.score(predictor, [texts[i] for i in filled], rng)
-        results = [_result(config, choices) for choices in predictor.choices(inference.probabilities)]
-        probabilities[filled] = inference.probabilities
-    for i, task_score, result in zip(filled, scores, results):
+        results, scores, found = task_type.predict(predictor, [texts[i] for i in kept], acquisition, rng)
+        for i, output in zip(kept, found):
+            outputs[i] = output
+    for i, task_score, result in zip(kept, scores, results):
         predictions[i] = {'result': result, 'score': round(float(task_score), 6), 'model_version': version}
-    return predictions, probabilities
-
-
-def _result(config, choices):
-    """Pre-annotation of the choices the config still offers (labels may have been removed)."""
-    kept = [choice for choice in choices if choice in config.labels]
-    return config.result(kept) if kept else []
+    return predictions, outputs
 
 
 def request_rng(project_id, version, tasks):

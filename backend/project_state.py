@@ -4,7 +4,7 @@ import time
 
 from backend import keys
 from backend.errors import RequestError
-from backend.label_config import parse_label_config
+from model.task_types import parse_label_config
 
 UNTRAINED = 'untrained'
 """The ``model_version`` reported before a project's first trained version."""
@@ -25,6 +25,14 @@ def parse_project_id(value):
     if not text.isdigit():
         raise RequestError(f'project: expected a Label Studio project id, got {value!r}')
     return text
+
+
+def _upgraded(summary):
+    """A version summary in today's shape: agreements stored before spans said only ``kappa``."""
+    agreement = summary.get('agreement')
+    if agreement and 'kappa' in agreement:
+        summary['agreement'] = {'measure': 'cohen_kappa', 'value': agreement.pop('kappa'), **agreement}
+    return summary
 
 
 class ProjectState:
@@ -48,7 +56,7 @@ class ProjectState:
     # -- label config and per-project parameters ---------------------------------
 
     def save_label_config(self, xml):
-        """Parse ``xml`` and keep it; returns the :class:`~backend.label_config.ChoicesConfig`."""
+        """Parse ``xml`` and keep it; returns its :class:`~model.task_types.TaskType`."""
         config = parse_label_config(xml)
         pipe = self.redis.pipeline()
         pipe.set(self.key('config'), xml)
@@ -57,9 +65,23 @@ class ProjectState:
         return config
 
     def label_config(self):
-        """The last label config seen for the project, or None."""
+        """The :class:`~model.task_types.TaskType` of the last label config seen, or None."""
         xml = self.redis.get(self.key('config'))
         return parse_label_config(xml.decode()) if xml else None
+
+    def record_setup_error(self, message):
+        """Keep why the last ``/setup`` was refused (None: it was not), for ``/versions``."""
+        if message is None:
+            self.redis.delete(self.key('setup_error'))
+            return
+        pipe = self.redis.pipeline()
+        pipe.set(self.key('setup_error'), message)
+        pipe.sadd(keys.PROJECTS, self.id)
+        pipe.execute()
+
+    def setup_error(self):
+        raw = self.redis.get(self.key('setup_error'))
+        return raw.decode() if raw else None
 
     def save_params(self, params):
         self.redis.set(self.key('params'), json.dumps(params))
@@ -150,7 +172,7 @@ class ProjectState:
     def versions(self):
         """``{version: summary}`` of the published versions still kept, oldest first."""
         raw = self.redis.hgetall(self.key('versions'))
-        summaries = {k.decode(): json.loads(v) for k, v in raw.items()}
+        summaries = {k.decode(): _upgraded(json.loads(v)) for k, v in raw.items()}
         return dict(sorted(summaries.items(), key=lambda item: item[1].get('created_at', 0)))
 
     def forget_versions(self, versions):

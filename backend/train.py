@@ -2,11 +2,11 @@
 import logging
 import time
 
-from backend.annotations import AnnotationRejected, example_from
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
 from backend.scheduler import request_rescore
-from model import classification_metrics, fine_tune, in_holdout, indicators
+from model import in_holdout
+from model.task_types import AnnotationRejected
 
 logger = logging.getLogger(__name__)
 
@@ -39,35 +39,31 @@ def train_project(project_id):
 
 
 def _train(ctx, project):
-    config = project.label_config()
-    if config is None:
+    task_type = project.label_config()
+    if task_type is None:
         return _skipped(project, 'no label config seen yet (connect the project, or send a webhook)')
     if ctx.settings.label_studio_enabled:
-        _sync_examples(ctx, project, config)
+        _sync_examples(ctx, project, task_type)
     examples = project.examples()
-    classes = {choice for example in examples for choice in example['choices']}
-    if len(examples) < 2 or (not config.multi_label and len(classes) < 2):
-        return _skipped(project, f'{len(examples)} labeled task(s) with {len(classes)} class(es); '
-                                 'training needs two classes')
-    train, held_out, evaluation_note = _split(ctx.settings, examples, config.multi_label)
+    reason = task_type.untrainable(examples)
+    if reason:
+        return _skipped(project, reason)
+    train, held_out, evaluation_note = _split(ctx.settings, examples, task_type)
     started = time.monotonic()
-    predictor = fine_tune(ctx.settings.base_model, [e['text'] for e in train], [e['choices'] for e in train],
-                          list(config.labels), multi_label=config.multi_label, config=ctx.training_config(),
-                          bf16=ctx.settings.inference_bf16)
+    predictor = task_type.fine_tune(ctx.settings.base_model, train, ctx.training_config(),
+                                    bf16=ctx.settings.inference_bf16)
     train_seconds = time.monotonic() - started
     metrics = {'evaluated': False, 'reason': evaluation_note}
     if held_out:
-        predicted = predictor.choices(predictor.predict_proba([e['text'] for e in held_out]))
-        metrics = {'evaluated': True, **classification_metrics(
-            indicators([e['choices'] for e in held_out], config.labels), indicators(predicted, config.labels))}
+        metrics = {'evaluated': True, **task_type.evaluate(predictor, held_out)}
     version = project.new_version_name()
     summary = {
         'version': version,
         'created_at': time.time(),
         'num_train': len(train),
         'num_labeled': len(examples),
-        'labels': list(config.labels),
-        'multi_label': config.multi_label,
+        **task_type.to_dict(),
+        **task_type.training_notes(train),
         'base_model': ctx.settings.base_model,
         'train_seconds': round(train_seconds, 2),
         'metrics': metrics,
@@ -82,12 +78,12 @@ def _train(ctx, project):
     return {'status': 'trained', **summary}
 
 
-def _split(settings, examples, multi_label):
+def _split(settings, examples, task_type):
     """Training examples, held-out examples, and a note on the evaluation.
 
     Tasks are held out by a hash of their id (``EVAL_FRACTION`` of them), only
     once ``MIN_EVAL_LABELS`` tasks are labeled, and only if the training side
-    keeps two classes.
+    can still train.
     """
     if settings.eval_fraction == 0:
         return examples, [], 'EVAL_FRACTION is 0'
@@ -97,24 +93,23 @@ def _split(settings, examples, multi_label):
     held = [in_holdout(e['task'], settings.eval_fraction) for e in examples]
     train = [e for e, h in zip(examples, held) if not h]
     held_out = [e for e, h in zip(examples, held) if h]
-    train_classes = {c for e in train for c in e['choices']}
-    if not held_out or (not multi_label and len(train_classes) < 2):
+    if not held_out or task_type.untrainable(train):
         return examples, [], 'the held-out split left too little to train or evaluate on'
     return train, held_out, ''
 
 
-def _sync_examples(ctx, project, config):
+def _sync_examples(ctx, project, task_type):
     """Replace the labeled set with the annotations Label Studio holds now."""
     examples = {}
     for task in LabelStudioProject.for_project(ctx, project).tasks():
         for annotation in task.get('annotations') or ():
             try:
-                example = example_from(annotation, task, config, ctx.settings.max_text_chars)
+                example = task_type.example_from(annotation, task, ctx.settings.max_text_chars)
             except AnnotationRejected as error:
                 logger.warning('Project %s: sync skipped %s', project.id, error)
                 continue
             if example is not None:
-                examples[annotation['id']] = example.to_dict()
+                examples[annotation['id']] = example
     project.replace_examples(examples)
     logger.info('Project %s: synced %d annotations from Label Studio', project.id, len(examples))
 

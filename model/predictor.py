@@ -6,16 +6,25 @@ import torch
 
 from model.classifier import probabilities
 from model.inference import run_batched
+from strategies import score
+
+TEXT_CLASSIFICATION = 'text_classification'
+"""``ModelCard.kind`` of a text classifier (also of versions saved before kinds existed)."""
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    """What a version needs besides its weights to turn logits into labels."""
+    """What a version needs besides its weights to turn logits into labels.
+
+    ``kind`` names the model: :data:`TEXT_CLASSIFICATION` or
+    :data:`~model.span_predictor.SPANS`; the store loads a version by it.
+    """
 
     labels: tuple
     multi_label: bool
     max_length: int
     base_model: str
+    kind: str = TEXT_CLASSIFICATION
 
     def to_dict(self):
         return {**asdict(self), 'labels': list(self.labels)}
@@ -23,7 +32,8 @@ class ModelCard:
     @classmethod
     def from_dict(cls, data):
         return cls(labels=tuple(data['labels']), multi_label=bool(data['multi_label']),
-                   max_length=int(data['max_length']), base_model=str(data['base_model']))
+                   max_length=int(data['max_length']), base_model=str(data['base_model']),
+                   kind=str(data.get('kind', TEXT_CLASSIFICATION)))
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,12 @@ class Predictor:
         embeddings, probs = run_batched(self.tokenizer, texts, self.card.max_length, forward, bf16=self.bf16)
         mc = self._mc_probabilities(embeddings, mc_passes, rng) if mc_passes else None
         return Inference(probs, embeddings, mc)
+
+    def scores(self, strategy, inference, rng, labeled_embeddings=None, batch_size=None):
+        """Acquisition scores of shape ``(num_texts,)`` (lower = label first) from an :class:`Inference`."""
+        return score(strategy, inference.probabilities, rng, multi_label=self.card.multi_label,
+                     mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
+                     labeled_embeddings=labeled_embeddings, batch_size=batch_size)
 
     def predict_proba(self, texts):
         """Class probabilities of shape ``(len(texts), num_classes)``."""

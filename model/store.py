@@ -11,7 +11,9 @@ from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from model.classifier import TextClassifier
 from model.exceptions import ModelNotFoundError
-from model.predictor import ModelCard, Predictor
+from model.predictor import TEXT_CLASSIFICATION, ModelCard, Predictor
+from model.span_predictor import SPANS, SpanPredictor
+from model.tagger import TokenTagger
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +22,9 @@ MANIFEST = 'manifest.json'
 
 HEAD_WEIGHTS = 'head.safetensors'
 """Weights of the classification head; the encoder is saved with ``save_pretrained``."""
+
+MODELS = {TEXT_CLASSIFICATION: (TextClassifier, Predictor), SPANS: (TokenTagger, SpanPredictor)}
+"""The module and predictor classes of each ``ModelCard.kind``: an encoder plus a linear ``head``."""
 
 
 class VersionStore:
@@ -66,13 +71,15 @@ class VersionStore:
             raise ModelNotFoundError(f'version: {version!r} of project {project} is not in {self.root}') from None
 
     def load(self, project, version, bf16=False):
-        """A :class:`Predictor` for a saved version."""
+        """The predictor of a saved version (its card's ``kind`` says which class)."""
         card = ModelCard.from_dict(self.manifest(project, version)['card'])
+        module_class, predictor_class = MODELS[card.kind]
         folder = self.path(project, version)
         encoder = AutoModel.from_pretrained(folder, config=AutoConfig.from_pretrained(folder))
-        classifier = TextClassifier(encoder, len(card.labels))
-        classifier.head.load_state_dict(load_file(str(folder / HEAD_WEIGHTS)))
-        return Predictor(classifier, AutoTokenizer.from_pretrained(folder), card, bf16=bf16)
+        head = load_file(str(folder / HEAD_WEIGHTS))
+        module = module_class(encoder, head['weight'].shape[0])
+        module.head.load_state_dict(head)
+        return predictor_class(module, AutoTokenizer.from_pretrained(folder), card, bf16=bf16)
 
     def versions(self, project):
         """Complete versions of ``project``, oldest first."""

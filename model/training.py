@@ -1,4 +1,4 @@
-"""Fine-tune a :class:`~model.classifier.TextClassifier` on labeled texts."""
+"""Fine-tune an encoder with a fresh head: the loop every task type shares, and text classification."""
 import logging
 import math
 from dataclasses import dataclass
@@ -72,35 +72,45 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
     y = encode_targets(targets, labels, multi_label)
     if len(texts) != len(y) or not len(texts):
         raise TrainingDataError(f'texts: expected one per target and at least one, got {len(texts)} for {len(y)}')
-    torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
+    torch.manual_seed(config.seed)  # before the head is drawn
     tokenizer = load_tokenizer(base_model)
     classifier = TextClassifier.from_encoder(base_model, len(labels))
     encoded = tokenizer(list(texts), padding=True, truncation=True, max_length=config.max_length,
                         return_tensors='pt')
     target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
     loss_fn = _loss(y, len(labels), multi_label, config.class_weights)
-    steps = config.num_steps(len(texts))
-    optimizer, schedule = _optimizer(classifier, config, steps)
+    train_steps(classifier, encoded['input_ids'], encoded['attention_mask'], target, loss_fn, config)
 
-    classifier.train()
-    for step, index in enumerate(_batches(len(texts), config.batch_size, steps, rng)):
-        # Trim padding to the longest text of the batch: short batches run much faster.
-        mask = encoded['attention_mask'][index]
+    card = ModelCard(labels=tuple(labels), multi_label=multi_label, max_length=config.max_length,
+                     base_model=str(base_model))
+    return Predictor(classifier, tokenizer, card, bf16=bf16)
+
+
+def train_steps(module, input_ids, attention_mask, target, loss_fn, config, per_token=False):
+    """Fine-tune ``module`` (``encoder`` + ``head``) for :meth:`TrainingConfig.num_steps` steps.
+
+    ``input_ids`` and ``attention_mask`` are ``(num_samples, width)``. A
+    ``per_token`` target has their shape and is trimmed with them; the module
+    then returns logits of shape ``(batch, width, num_tags)``.
+    """
+    rng = np.random.default_rng(config.seed)
+    steps = config.num_steps(len(input_ids))
+    optimizer, schedule = _optimizer(module, config, steps)
+    module.train()
+    for step, index in enumerate(_batches(len(input_ids), config.batch_size, steps, rng)):
+        # Trim padding to the longest input of the batch: short batches run much faster.
+        mask = attention_mask[index]
         width = int(mask.sum(dim=1).max())
-        logits = classifier(encoded['input_ids'][index][:, :width], mask[:, :width])
-        loss = loss_fn(logits, target[index])
+        logits = module(input_ids[index][:, :width], mask[:, :width])
+        loss = loss_fn(logits.transpose(1, 2) if per_token else logits,
+                       target[index][:, :width] if per_token else target[index])
         loss.backward()
-        nn.utils.clip_grad_norm_(classifier.parameters(), 1.0)
+        nn.utils.clip_grad_norm_(module.parameters(), 1.0)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad()
         if step % 50 == 0:
             logger.debug('Fine-tune step %d/%d: loss %.4f', step + 1, steps, loss.item())
-
-    card = ModelCard(labels=tuple(labels), multi_label=multi_label, max_length=config.max_length,
-                     base_model=str(base_model))
-    return Predictor(classifier, tokenizer, card, bf16=bf16)
 
 
 def encode_targets(targets, labels, multi_label):
@@ -135,11 +145,11 @@ def _loss(y, num_classes, multi_label, class_weights):
     return nn.CrossEntropyLoss(weight=torch.tensor(weight, dtype=torch.float32))
 
 
-def _optimizer(classifier, config, steps):
+def _optimizer(module, config, steps):
     """AdamW with a higher rate for the fresh head, linear warm-up then linear decay."""
     groups = [
-        {'params': classifier.encoder.parameters(), 'lr': config.learning_rate},
-        {'params': classifier.head.parameters(), 'lr': config.head_learning_rate},
+        {'params': module.encoder.parameters(), 'lr': config.learning_rate},
+        {'params': module.head.parameters(), 'lr': config.head_learning_rate},
     ]
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
     warmup = max(1, int(steps * config.warmup_fraction))

@@ -5,6 +5,8 @@ from strategies.cold_start import representative
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
 from strategies.scoring import BATCH_STRATEGIES, DEFAULT_STRATEGY, MC_STRATEGIES, STRATEGIES, check_strategy, score
+from strategies.sequence import (SEQUENCE_STRATEGIES, check_sequence_strategy, max_token_entropy, min_token_margin,
+                                 mnlp, score_sequences, sequence_bald, token_entropy)
 from strategies.stopping import STOP_KAPPA, STOP_WINDOW, cohen_kappa, stabilized
 from strategies.uncertainty import entropy, least_confidence, margin
 
@@ -14,6 +16,7 @@ __all__ = [
     'EmptyPoolError',
     'InvalidProbabilitiesError',
     'MC_STRATEGIES',
+    'SEQUENCE_STRATEGIES',
     'STOP_KAPPA',
     'STOP_WINDOW',
     'STRATEGIES',
@@ -21,15 +24,22 @@ __all__ = [
     'UnknownStrategyError',
     'badge',
     'bald',
+    'check_sequence_strategy',
     'check_strategy',
     'cohen_kappa',
     'entropy',
     'greedy_coreset',
     'least_confidence',
     'margin',
+    'max_token_entropy',
+    'min_token_margin',
+    'mnlp',
     'random_scores',
     'representative',
     'score',
+    'score_sequences',
     'selection_scores',
+    'sequence_bald',
     'stabilized',
+    'token_entropy',
 ]

@@ -1,15 +1,18 @@
 """The Label Studio ML backend protocol: /health, /setup, /predict."""
 import json
+import logging
 
 from flask import Blueprint
 
-from backend.errors import RequestError
-from backend.label_config import parse_label_config
+from backend.errors import RequestError, Unprocessable
 from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED, parse_project_id
 from backend.scheduler import request_cold_start
 from backend.views.common import context, count, json_object
+from model.task_types import LabelConfigError, parse_label_config
 from strategies import check_strategy
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint('ml', __name__)
 
@@ -25,7 +28,7 @@ PROJECT_PARAMS = {
 @bp.get('/health')
 def health():
     context().redis.ping()
-    return {'status': 'UP', 'model_class': 'TextClassifier'}
+    return {'status': 'UP', 'model_class': 'ActiveLearningBackend'}
 
 
 @bp.post('/setup')
@@ -36,8 +39,21 @@ def setup():
     if not isinstance(schema, str):
         raise RequestError('schema: expected the project\'s labeling config (XML text)')
     params = _project_params(body.get('extra_params'))
-    project.save_label_config(schema)
+    try:
+        task_type = project.save_label_config(schema)
+    except LabelConfigError as error:
+        # Label Studio shows its user only "422 Client Error": keep the reason where people look.
+        logger.warning('Project %s: /setup refused the labeling config: %s', project.id, error)
+        project.record_setup_error(str(error))
+        raise
+    strategy = params.get('strategy', context().settings.strategy)
+    if strategy not in task_type.STRATEGIES:
+        message = (f'strategy: {strategy!r} does not score {task_type.NAME} tasks; '
+                   f'choose one of {", ".join(task_type.STRATEGIES)}')
+        project.record_setup_error(message)
+        raise Unprocessable(message)
     project.save_params(params)
+    project.record_setup_error(None)
     request_cold_start(context(), project)
     return {'model_version': project.model_version()}
 
@@ -51,13 +67,15 @@ def predict():
         raise RequestError('tasks: expected a list of task objects')
     project = ctx.project(parse_project_id(body['project'])) if body.get('project') else None
     xml = body.get('label_config')
-    config = parse_label_config(xml) if xml else project and project.label_config()
-    if not config:
+    task_type = parse_label_config(xml) if xml else project and project.label_config()
+    if not task_type:
         raise RequestError('label_config: missing, and no config is stored for this project')
     version = project.model_version() if project else UNTRAINED
     predictor = ctx.models.get(project.id, version) if version not in (UNTRAINED, COLD_START) else None
+    if predictor is not None and predictor.card.kind != task_type.NAME:
+        predictor = None  # the config changed type since that version: random order until retrained
     rng = request_rng(project.id if project else 0, version, tasks)
-    results, _ = predict_tasks(tasks, config, predictor, version, ctx.acquisition(project), rng,
+    results, _ = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project), rng,
                                ctx.settings.max_text_chars)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}

@@ -8,6 +8,10 @@ from backend.views.common import context
 
 bp = Blueprint('status', __name__)
 
+HELD_OUT_METRICS = {'accuracy': 'accuracy', 'macro_f1': 'macro_f1', 'entity_precision': 'precision',
+                    'entity_recall': 'recall', 'entity_f1': 'f1'}
+"""Gauge name (``lsal_model_<name>``) -> key of a version's held-out metrics."""
+
 
 @bp.get('/versions')
 def versions():
@@ -56,16 +60,19 @@ def metrics():
     current = {pid: (p.current_version(), p.versions()) for pid, p in projects.items()}
     metric('model_info', 'gauge', 'The current model version of each project.',
            [({'project': pid, 'version': v}, 1) for pid, (v, _) in current.items() if v])
-    for name in ('accuracy', 'macro_f1'):
-        metric(f'model_{name}', 'gauge', f'Held-out {name} of the current version.',
-               [({'project': pid, 'version': v}, summaries[v]['metrics'][name])
-                for pid, (v, summaries) in current.items()
-                if v in summaries and summaries[v]['metrics'].get('evaluated')])
+    evaluated = [(pid, v, summaries[v]['metrics']) for pid, (v, summaries) in current.items()
+                 if v in summaries and summaries[v]['metrics'].get('evaluated')]
+    for name, key in HELD_OUT_METRICS.items():
+        metric(f'model_{name}', 'gauge', f'Held-out {name.replace("_", " ")} of the current version.',
+               [({'project': pid, 'version': v}, m[key]) for pid, v, m in evaluated if key in m])
+    metric('model_entity_type_f1', 'gauge', 'Held-out entity F1 of each type for the current version.',
+           [({'project': pid, 'version': v, 'type': t}, f1) for pid, v, m in evaluated
+            for t, f1 in sorted(m.get('per_type', {}).items())])
     agreements = [(pid, v, summaries[v]['agreement']) for pid, (v, summaries) in current.items()
                   if v in summaries and summaries[v].get('agreement')]
-    metric('model_agreement', 'gauge', "Cohen's kappa between the current and the previous version "
-           'on a fixed sample of unlabeled tasks (the stop signal).',
-           [({'project': pid, 'version': v}, a['kappa']) for pid, v, a in agreements])
+    metric('model_agreement', 'gauge', 'Agreement between the current and the previous version on a fixed '
+           "sample of unlabeled tasks (the stop signal): Cohen's kappa of classes, or entity F1 of spans.",
+           [({'project': pid, 'version': v, 'measure': a['measure']}, a['value']) for pid, v, a in agreements])
     metric('model_stabilized', 'gauge', 'Whether predictions have stabilized (1: more labels stop paying).',
            [({'project': pid, 'version': v}, int(a['stabilized'])) for pid, v, a in agreements])
     return Response('\n'.join(lines) + '\n', mimetype='text/plain; version=0.0.4')
@@ -73,7 +80,9 @@ def metrics():
 
 def _project_status(project):
     summaries = project.versions()
+    task_type = project.label_config()
     return {'current': project.model_version(), 'versions': list(summaries), 'details': summaries,
+            'task_type': task_type.to_dict() if task_type else None, 'setup_error': project.setup_error(),
             'labeled_annotations': project.count_examples(), 'pending_annotations': project.pending()}
 
 

@@ -3,11 +3,11 @@ import logging
 
 from flask import Blueprint
 
-from backend.annotations import AnnotationRejected, example_from
 from backend.errors import RequestError, Unprocessable
 from backend.project_state import parse_project_id
 from backend.scheduler import request_training
 from backend.views.common import context, count, json_object
+from model.task_types import AnnotationRejected
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +43,21 @@ def webhook():
 
 
 def _record_annotations(ctx, project, body):
-    config = project.label_config()
-    if config is None:
+    task_type = project.label_config()
+    if task_type is None:
         raise Unprocessable(f'project {project.id}: no labeling config known; connect the project '
                             'to the backend (it calls /setup) or send the project in the webhook')
     stored, cleared, skipped = {}, [], []
     for annotation, task in _annotation_pairs(body):
         try:
-            example = example_from(annotation, task, config, ctx.settings.max_text_chars)
+            example = task_type.example_from(annotation, task, ctx.settings.max_text_chars)
         except AnnotationRejected as error:
             skipped.append({'annotation': annotation.get('id'), 'reason': str(error)})
             continue
         if example is None:
             cleared.append(annotation['id'])
         else:
-            stored[annotation['id']] = example.to_dict()
+            stored[annotation['id']] = example
     if skipped and not stored and not cleared:
         raise Unprocessable(skipped[0]['reason'])
     project.delete_examples(cleared)

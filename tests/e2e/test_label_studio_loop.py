@@ -126,7 +126,8 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     assert details['details'][second]['num_labeled'] == 20
     agreement = details['details'][second]['agreement']
     assert agreement['previous'] == version and agreement['num_tasks'] == 40
-    assert -1.0 <= agreement['kappa'] <= 1.0 and agreement['stabilized'] is False
+    assert agreement['measure'] == 'cohen_kappa'
+    assert -1.0 <= agreement['value'] <= 1.0 and agreement['stabilized'] is False
     assert agreement['stop_threshold'] == 0.99, 'STOP_AGREEMENT default'
     metrics = requests.get(f'{backend_url}/metrics', timeout=5).text
-    assert f'lsal_model_agreement{{project="{pid}",version="{second}"}}' in metrics
+    assert f'lsal_model_agreement{{project="{pid}",version="{second}",measure="cohen_kappa"}}' in metrics

@@ -1,0 +1,62 @@
+"""A transformer encoder with a linear tag head on every token (span labeling)."""
+from dataclasses import dataclass
+
+from torch import nn
+from transformers import AutoModel
+
+WINDOW_STRIDE_FRACTION = 4
+"""A long text is cut into windows of ``max_length`` tokens overlapping by ``max_length // 4``."""
+
+
+class TokenTagger(nn.Module):
+    """Encoder + dropout + linear head applied to each token's embedding."""
+
+    def __init__(self, encoder, num_tags, dropout=0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, num_tags)
+
+    @classmethod
+    def from_encoder(cls, name_or_path, num_tags):
+        """A tagger with a fresh head on the pretrained encoder ``name_or_path``."""
+        return cls(AutoModel.from_pretrained(name_or_path), num_tags)
+
+    def embed(self, input_ids, attention_mask):
+        """Token embeddings, shape ``(batch, width, hidden_size)``."""
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def forward(self, input_ids, attention_mask):
+        """Tag logits of shape ``(batch, width, num_tags)``."""
+        return self.head(self.dropout(self.embed(input_ids, attention_mask)))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Up to ``max_length`` tokens of one text.
+
+    Attributes:
+        text: index of the text in the tokenized list.
+        input_ids: token ids, special tokens included.
+        offsets: ``(start, end)`` character offsets per token, ``(0, 0)`` for special tokens.
+    """
+
+    text: int
+    input_ids: list
+    offsets: list
+
+
+def tokenize_windows(tokenizer, texts, max_length):
+    """Every text as overlapping windows, so that no token of a long text is dropped."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length,
+                        stride=max_length // WINDOW_STRIDE_FRACTION, return_overflowing_tokens=True,
+                        return_offsets_mapping=True)
+    return [Window(text, ids, [tuple(pair) for pair in offsets]) for text, ids, offsets in
+            zip(encoded['overflow_to_sample_mapping'], encoded['input_ids'], encoded['offset_mapping'])]
+
+
+def pad(rows, value):
+    """Equal-length copies of ``rows`` (lists), right-padded with ``value``."""
+    width = max((len(row) for row in rows), default=0)
+    return [list(row) + [value] * (width - len(row)) for row in rows]
+

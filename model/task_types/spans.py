@@ -1,0 +1,136 @@
+"""Span labeling (named entities): one ``<Labels>`` over one ``<Text>``.
+
+Offsets are Python string indices (code points) both ways: Label Studio 1.23's
+editor converts the browser's UTF-16 selection to code points before it stores
+a span, and draws a prediction's ``start``/``end`` as code points
+(``web/libs/editor/src/utils/selection-tools.js``), so an emoji counts one.
+"""
+import logging
+from dataclasses import dataclass
+
+from model.evaluation import entity_metrics
+from model.span_training import fine_tune_spans
+from model.task_types.base import AnnotationRejected, TaskType
+from model.task_types.label_config import LabelConfigError, inline_text_field, label_values
+from strategies import SEQUENCE_STRATEGIES
+
+logger = logging.getLogger(__name__)
+
+
+def resolve_overlaps(spans):
+    """Non-overlapping spans, in text order, and how many were dropped.
+
+    BIO tags hold one entity per token, so of overlapping or nested spans the
+    longest is kept, and of equally long ones the earliest.
+    """
+    kept = []
+    for start, end, label in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):
+        if all(end <= s or start >= e for s, e, _ in kept):
+            kept.append((start, end, label))
+    return sorted(kept), len(spans) - len(kept)
+
+
+@dataclass(frozen=True)
+class SpanLabeling(TaskType):
+    """Labels over a text. Examples are ``{"task", "text", "spans": [[start, end, label], ...], "dropped"}``
+    with offsets in code points; ``dropped`` counts overlapping spans left out.
+    """
+
+    NAME = 'spans'
+    CONTROL = 'Labels'
+    OBJECT = 'Text'
+    STRATEGIES = SEQUENCE_STRATEGIES
+    METRIC = 'f1'
+    AGREEMENT = 'entity_f1'
+
+    @classmethod
+    def from_config(cls, config, control):
+        texts = [e for e in config.objects if e.tag == cls.OBJECT]
+        if len(texts) != 1:
+            raise LabelConfigError(f'label_config: <Labels> needs exactly one <Text>, found {len(texts)}')
+        target = config.target(control, cls.OBJECT)
+        return cls(from_name=control.get('name'), to_name=target.get('name'), field=inline_text_field(target),
+                   labels=label_values(control, 'Label', 1))
+
+    def skip_reason(self, text, max_chars):
+        """Empty texts, and texts over ``max_chars``: a text is tagged whole or not at all."""
+        if len(text) > max_chars:
+            return f'data.{self.field} has {len(text)} characters; MAX_TEXT_CHARS is {max_chars}'
+        return super().skip_reason(text, max_chars)
+
+    def example_from(self, annotation, task, max_chars):
+        """An annotation without spans is a text without entities (a valid example)."""
+        if annotation.get('was_cancelled'):
+            return None
+        text = self.input_of(task, max_chars)
+        reason = self.skip_reason(text, max_chars)
+        if reason and text.strip():
+            raise AnnotationRejected(f'task {task.get("id")}: {reason}')
+        spans = [self._span(annotation.get('id'), text, region) for region in annotation.get('result') or ()
+                 if isinstance(region, dict) and region.get('from_name') == self.from_name]
+        kept, dropped = resolve_overlaps(spans)
+        return {'task': int(task.get('id', annotation.get('task'))), 'text': text,
+                'spans': [list(span) for span in kept], 'dropped': dropped}
+
+    def untrainable(self, examples):
+        if len(examples) < 2:
+            return f'{len(examples)} labeled task(s); training needs two'
+        if not any(e['spans'] for e in examples):
+            return f'{len(examples)} labeled task(s) without any entity; training needs one'
+        return None
+
+    def fine_tune(self, base_model, examples, training, bf16=False):
+        return fine_tune_spans(base_model, [e['text'] for e in examples],
+                               [[tuple(span) for span in e['spans']] for e in examples], list(self.labels),
+                               config=training, bf16=bf16)
+
+    def evaluate(self, predictor, examples):
+        """Entity-level micro precision, recall and F1 by exact span and type, and F1 per type."""
+        predicted = self.outputs(predictor, [e['text'] for e in examples])
+        return entity_metrics([[tuple(span) for span in e['spans']] for e in examples], predicted)
+
+    def predict(self, predictor, texts, acquisition, rng):
+        """Outputs are ``(start, end, label)`` spans per text."""
+        inference, scores = acquisition.score(predictor, texts, rng)
+        found = predictor.spans(texts, inference)
+        results = [[self._region(text, span) for span in spans] for text, spans in zip(texts, found)]
+        return results, scores, [[span[:3] for span in spans] for spans in found]
+
+    def outputs(self, predictor, texts):
+        return [[span[:3] for span in spans] for spans in predictor.spans(texts)]
+
+    def agreement(self, outputs, other):
+        """Entity-level F1 of one version's spans against the other's (symmetric)."""
+        return entity_metrics(other, outputs)['f1']
+
+    def training_notes(self, examples):
+        return {'num_spans': sum(len(e['spans']) for e in examples),
+                'overlapping_spans_dropped': sum(e.get('dropped', 0) for e in examples)}
+
+    def _span(self, annotation_id, text, region):
+        """``(start, end, label)`` in code points from a ``labels`` result item, checked against the text."""
+        value = region.get('value') if isinstance(region.get('value'), dict) else {}
+        where = f'annotation {annotation_id}'
+        start, end, labels = value.get('start'), value.get('end'), value.get('labels')
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (start, end)):
+            raise AnnotationRejected(f'{where}: value.start and value.end must be integers, got {start!r}, {end!r}')
+        if not isinstance(labels, list) or not labels:
+            raise AnnotationRejected(f'{where}: value.labels must be a non-empty list, got {labels!r}')
+        unknown = [label for label in labels if label not in self.labels]
+        if unknown:
+            raise AnnotationRejected(f'{where}: unknown label(s) {unknown}; <Labels name="{self.from_name}"> '
+                                     f'has {list(self.labels)}')
+        if not 0 <= start < end <= len(text):
+            raise AnnotationRejected(f'{where}: span ({start}, {end}) is empty or outside the text '
+                                     f'(data.{self.field} has {len(text)} characters)')
+        if 'text' in value and value['text'] != text[start:end]:
+            raise AnnotationRejected(f'{where}: value.text {value["text"][:50]!r} is not the text at '
+                                     f'({start}, {end}): {text[start:end][:50]!r}')
+        return start, end, labels[0]
+
+    def _region(self, text, span):
+        """A Label Studio ``labels`` result item for a ``(start, end, label, score)`` span."""
+        start, end, label, score = span
+        return {'from_name': self.from_name, 'to_name': self.to_name, 'type': 'labels',
+                'value': {'start': start, 'end': end, 'text': text[start:end], 'labels': [label]},
+                'score': round(score, 4)}
