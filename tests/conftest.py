@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean Redis database, a small real encoder, BBC News samples, the app."""
+"""Shared fixtures: a clean Redis database, a small real encoder, BBC News and WNUT-16 samples, the app."""
 import csv
 import os
 import random
@@ -9,7 +9,7 @@ from rq import Queue, SimpleWorker
 
 from backend import create_app
 from backend.settings import default_base_model
-from model.datasets import bbc_news
+from model.datasets import bbc_news, wnut16
 
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
 """Redis database the tests own when a server runs on the default port (flushed around each test)."""
@@ -60,6 +60,16 @@ def bbc():
     """BBC News as a shuffled list of ``(text, label)``, first paragraph only (fast to tokenize)."""
     texts, labels = bbc_news()
     pairs = [(text.split('\n\n')[0] + '. ' + text.split('\n\n')[1], label) for text, label in zip(texts, labels)]
+    random.Random(0).shuffle(pairs)
+    return pairs
+
+
+@pytest.fixture(scope='session')
+def tweets():
+    """WNUT-16 tweets as a shuffled list of ``(text, spans)``, spans of four types only (the others dropped)."""
+    texts, spans, _ = wnut16()
+    kept = {'person', 'geo-loc', 'company', 'other'}
+    pairs = [(text, [s for s in text_spans if s[2] in kept]) for text, text_spans in zip(texts, spans)]
     random.Random(0).shuffle(pairs)
     return pairs
 

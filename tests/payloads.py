@@ -50,3 +50,33 @@ def annotations_deleted(ids):
 
 def start_training():
     return {'action': 'START_TRAINING', 'project': PROJECT}
+
+SPAN_CONFIG = '''<View>
+  <Labels name="entity" toName="post">
+    <Label value="person"/><Label value="geo-loc"/><Label value="company"/><Label value="other"/>
+  </Labels>
+  <Text name="post" value="$content"/>
+</View>'''
+"""A Labels config with a data field that is not ``text`` (WNUT-16 types, fewer of them)."""
+
+SPAN_PROJECT = {'id': 2, 'title': 'Tweets', 'label_config': SPAN_CONFIG, 'model_version': 'tweets-backend'}
+
+
+def span_task(task_id, text):
+    return {'id': task_id, 'data': {'content': text}, 'meta': {}, 'annotations': [], 'predictions': [],
+            'project': 2}
+
+
+def span_annotation_created(annotation_id, task_id, text, spans):
+    """``spans``: ``(start, end, label)`` in code points."""
+    result = [{'from_name': 'entity', 'to_name': 'post', 'type': 'labels',
+               'value': {'start': s, 'end': e, 'text': text[s:e], 'labels': [label]}} for s, e, label in spans]
+    return {'action': 'ANNOTATION_CREATED',
+            'annotation': {'id': annotation_id, 'result': result, 'was_cancelled': False, 'task': task_id,
+                           'project': 2, 'completed_by': 1},
+            'task': span_task(task_id, text), 'project': SPAN_PROJECT}
+
+
+def span_predict(tasks, project='2.1795558552'):
+    return {'tasks': tasks, 'project': project, 'label_config': SPAN_CONFIG,
+            'params': {'login': None, 'password': None, 'context': None}}

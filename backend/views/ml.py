@@ -9,7 +9,7 @@ from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED, parse_project_id
 from backend.scheduler import request_cold_start
 from backend.views.common import context, count, json_object
-from model.task_types import LabelConfigError, parse_label_config
+from model.task_types import STRATEGY_NAMES, LabelConfigError, parse_label_config
 from strategies import check_strategy
 
 logger = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint('ml', __name__)
 
 PROJECT_PARAMS = {
-    'strategy': check_strategy,
+    'strategy': lambda value: check_strategy(value, STRATEGY_NAMES),
     'train_every': lambda value: _positive_int('train_every', value),
     'uncertainty_sampling': lambda value: _boolean('uncertainty_sampling', value),
 }

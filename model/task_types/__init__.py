@@ -9,6 +9,9 @@ from model.task_types.text_classification import TextClassification
 TASK_TYPES = (TextClassification, SpanLabeling)
 """Every task type; a config is served by the one whose control and object tags it holds."""
 
+STRATEGY_NAMES = tuple(dict.fromkeys(name for task_type in TASK_TYPES for name in task_type.STRATEGIES))
+"""Every strategy some task type scores with (``STRATEGY`` may name any; ``/setup`` checks the project's)."""
+
 
 def _served():
     return ' or '.join(f'one <{t.CONTROL}> over one <{t.OBJECT}>' for t in TASK_TYPES)
@@ -38,5 +41,5 @@ def parse_label_config(xml):
     return task_type.from_config(config, control)
 
 
-__all__ = ['TASK_TYPES', 'AnnotationRejected', 'LabelConfigError', 'SpanLabeling', 'TaskType',
+__all__ = ['STRATEGY_NAMES', 'TASK_TYPES', 'AnnotationRejected', 'LabelConfigError', 'SpanLabeling', 'TaskType',
            'TextClassification', 'parse_label_config']

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from strategies import (
-    SEQUENCE_STRATEGIES, InvalidProbabilitiesError, UnknownStrategyError, check_sequence_strategy, least_confidence,
+    SEQUENCE_STRATEGIES, InvalidProbabilitiesError, UnknownStrategyError, least_confidence,
     max_token_entropy, min_token_margin, mnlp, score_sequences, sequence_bald, token_entropy,
 )
 
@@ -152,4 +152,4 @@ def test_inputs_must_cover_every_text():
 
 def test_unknown_strategy_lists_the_valid_ones():
     with pytest.raises(UnknownStrategyError, match='least_confidence, margin, entropy, max_entropy, bald, badge'):
-        check_sequence_strategy('mnlp')
+        score_sequences("mnlp", POOL, np.random.default_rng(0))
