@@ -10,6 +10,7 @@ from rq import Queue, SimpleWorker
 from backend import create_app
 from backend.settings import default_base_model
 from model.datasets import bbc_news, wnut16
+from tests.payloads import SPAN_LABELS
 
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
 """Redis database the tests own when a server runs on the default port (flushed around each test)."""
@@ -66,10 +67,18 @@ def bbc():
 
 @pytest.fixture(scope='session')
 def tweets():
-    """WNUT-16 tweets as a shuffled list of ``(text, spans)``, spans of four types only (the others dropped)."""
+    """WNUT-16 tweets as a shuffled list of ``(text, spans)`` with :data:`~tests.payloads.SPAN_LABELS`'s labels.
+
+    Every third tweet starts with an emoji (its spans shifted by its two code
+    points), as real tweets do: offsets must count code points.
+    """
     texts, spans, _ = wnut16()
-    kept = {'person', 'geo-loc', 'company', 'other'}
-    pairs = [(text, [s for s in text_spans if s[2] in kept]) for text, text_spans in zip(texts, spans)]
+    pairs = []
+    for index, (text, text_spans) in enumerate(zip(texts, spans)):
+        kept = [(s, e, SPAN_LABELS[label]) for s, e, label in text_spans if label in SPAN_LABELS]
+        if index % 3 == 0:
+            text, kept = '🔥 ' + text, [(s + 2, e + 2, label) for s, e, label in kept]
+        pairs.append((text, kept))
     random.Random(0).shuffle(pairs)
     return pairs
 

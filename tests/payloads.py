@@ -53,11 +53,14 @@ def start_training():
 
 SPAN_CONFIG = '''<View>
   <Labels name="entity" toName="post">
-    <Label value="person"/><Label value="geo-loc"/><Label value="company"/><Label value="other"/>
+    <Label value="Person"/><Label value="Place"/><Label value="Organisation"/><Label value="Misc"/>
   </Labels>
   <Text name="post" value="$content"/>
 </View>'''
-"""A Labels config with a data field that is not ``text`` (WNUT-16 types, fewer of them)."""
+"""A Labels config with a data field that is not ``text``; labels are WNUT-16 types renamed (:data:`SPAN_LABELS`)."""
+
+SPAN_LABELS = {'person': 'Person', 'geo-loc': 'Place', 'company': 'Organisation', 'other': 'Misc'}
+"""WNUT-16 type -> label of :data:`SPAN_CONFIG`; the other types are left out."""
 
 SPAN_PROJECT = {'id': 2, 'title': 'Tweets', 'label_config': SPAN_CONFIG, 'model_version': 'tweets-backend'}
 

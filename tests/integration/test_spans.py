@@ -4,7 +4,7 @@ import pytest
 from backend.project_state import ProjectState
 from tests import payloads
 
-LABELS = ('person', 'geo-loc', 'company', 'other')
+LABELS = tuple(payloads.SPAN_LABELS.values())
 
 
 def annotate(client, pairs, first_id=1):
@@ -38,7 +38,7 @@ def trained(client, run_jobs, tweets, monkeypatch):
     text, spans = with_entities[0]
     start, end, _ = spans[0]
     # A nested second span over the same words: kept out of training and counted.
-    overlapping = (text, spans + [(start, end, 'other' if spans[0][2] != 'other' else 'person')])
+    overlapping = (text, spans + [(start, end, 'Misc' if spans[0][2] != 'Misc' else 'Person')])
     annotate(client, [overlapping, *with_entities[1:], *without])
     annotate(client, [('An empty annotation is a valid answer', [])], first_id=24)
     run_jobs()
@@ -93,10 +93,10 @@ def test_bad_span_annotations_are_refused_and_stored_ones_kept(client, redis, tw
     client.post('/setup', json=payloads.setup('2.1795558552', payloads.SPAN_CONFIG))
     text, spans = next(pair for pair in tweets if pair[1])
     annotate(client, [(text, spans)])
-    bad = payloads.span_annotation_created(2, 2, text, [(0, 4, 'animal')])
+    bad = payloads.span_annotation_created(2, 2, text, [(0, 4, 'Animal')])
     response = client.post('/webhook', json=bad)
-    assert response.status_code == 422 and "unknown label(s) ['animal']" in response.json['error']
-    bad['annotation']['result'][0]['value'].update(start=len(text), end=len(text) + 5, labels=['person'])
+    assert response.status_code == 422 and "unknown label(s) ['Animal']" in response.json['error']
+    bad['annotation']['result'][0]['value'].update(start=len(text), end=len(text) + 5, labels=['Person'])
     response = client.post('/webhook', json=bad)
     assert response.status_code == 422 and 'is empty or outside the text' in response.json['error']
     assert ProjectState(redis, '2').count_examples() == 1
