@@ -6,7 +6,7 @@ from rq import Queue, get_current_job
 
 from backend.project_state import ProjectState
 from backend.settings import Settings
-from model import ModelCache, TrainingConfig, VersionStore
+from model import ModelCache, VersionStore
 from model.acquisition import Acquisition
 
 
@@ -34,10 +34,11 @@ class Context:
     def project(self, project_id):
         return ProjectState(self.redis, project_id)
 
-    def training_config(self):
+    def training_config(self, task_type):
+        """The task type's recipe with what the settings set."""
         s = self.settings
-        return TrainingConfig(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
-                              max_length=s.max_length)
+        return task_type.training_config(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
+                                         max_length=s.max_length)
 
     def project_setting(self, project, name):
         """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""

@@ -13,8 +13,9 @@ def project(project_id, noun):
     """``lsal:project:<id>:<noun>``.
 
     Nouns: ``config`` (label config XML), ``setup_error`` (why the last
-    ``/setup`` was refused), ``params`` (extra params, JSON), ``labels`` (hash: annotation id -> labeled example), ``pending``
-    (annotations since the last training started), ``train_job`` (id of the
+    ``/setup`` was refused), ``params`` (extra params, JSON), ``labels``
+    (hash: annotation id -> labeled example), ``pending`` (annotations since
+    the last training started), ``train_job`` (id of the
     queued training job), ``train_lock``, ``current`` (published version),
     ``versions`` (hash: version -> summary JSON), ``version_seq``.
     """

@@ -71,6 +71,9 @@ def _strategy(value):
 class Settings:
     """Every setting, named after its environment variable in lower case.
 
+    ``epochs`` and ``learning_rate`` left unset (None) take the task type's
+    recipe (:attr:`~model.task_types.TaskType.RECIPE`).
+
     Secrets are left out of ``repr`` so that logging the settings leaks nothing.
     """
 
@@ -88,9 +91,9 @@ class Settings:
     eval_fraction: float = 0.2
     min_eval_labels: int = 20
     uncertainty_sampling: bool = True
-    epochs: int = TrainingConfig.epochs
+    epochs: int = None
     batch_size: int = TrainingConfig.batch_size
-    learning_rate: float = TrainingConfig.learning_rate
+    learning_rate: float = None
     max_length: int = TrainingConfig.max_length
     mc_passes: int = MC_PASSES
     stop_agreement: float = STOP_KAPPA

@@ -8,13 +8,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from backend.settings import agreement_threshold
-from model import TrainingConfig
 from model.acquisition import MC_PASSES
-from model.datasets import DATASETS, DatasetError, from_csv, from_label_studio_export
+from model.datasets import (DATASETS, SPAN_DATASETS, DatasetError, export_has_spans, from_conll, from_csv,
+                            from_label_studio_export, spans_from_label_studio_export)
 from model.report import plot_curves, summary_table
-from model.results import ResultsFolder, SettingsMismatchError
-from model.simulation import SimulationConfig, campaigns, full_data_accuracy, rounds_per_run, summarize
-from strategies import STOP_WINDOW, STRATEGIES, StrategyError
+from model.results import ResultsFolder, SettingsMismatchError, round_fields
+from model.simulation import (TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run,
+                              summarize)
+from model.task_types import STRATEGY_NAMES, SpanLabeling, TextClassification
+from strategies import STOP_WINDOW, StrategyError, check_strategy
 
 
 class SimulationInputError(ValueError):
@@ -28,10 +30,11 @@ def add_simulate_parser(commands):
                     'lowest-scored texts each round. Writes rounds.csv, summary.md, summary.json and '
                     'learning_curve.png into --out.')
     command.add_argument('--dataset', default='bbc_news',
-                         help=f'{" or ".join(DATASETS)}, a CSV file, or a Label Studio JSON export')
+                         help=f'{", ".join(DATASETS)} (classes), {", ".join(SPAN_DATASETS)} (spans), a CSV file '
+                              '(classes), a Label Studio JSON export (classes or spans), or a CoNLL/BIO file (spans)')
     command.add_argument('--text-column', default='text', help='CSV column (or export data field) with the text')
     command.add_argument('--label-column', default='label', help='CSV column with the label')
-    command.add_argument('--strategies', help=f'comma-separated, from: {", ".join(STRATEGIES)} '
+    command.add_argument('--strategies', help=f'comma-separated, from: {", ".join(STRATEGY_NAMES)} '
                                               '(default: random and $STRATEGY)')
     command.add_argument('--initial', type=int, default=25, help='labels before the first model')
     command.add_argument('--initial-strategy', default='random', choices=('random', 'representative'))
@@ -41,9 +44,13 @@ def add_simulate_parser(commands):
     command.add_argument('--pool-size', type=int, default=4000)
     command.add_argument('--test-size', type=int, default=1000)
     command.add_argument('--max-length', type=int, default=64, help='tokens per text')
-    command.add_argument('--epochs', type=int, default=3)
+    command.add_argument('--epochs', type=int, help='passes over the labels (default: the task type\'s recipe)')
+    command.add_argument('--learning-rate', type=float,
+                         help='of the encoder; the fresh head learns faster (default: the task type\'s recipe)')
     command.add_argument('--full-data', action=argparse.BooleanOptionalAction, default=False,
-                         help='also train on the whole pool (the ceiling, and labels to reach 95 %% of it)')
+                         help='also train on the whole pool (the ceiling, and labels to reach a fraction of it)')
+    command.add_argument('--target-fraction', type=float, default=TARGET_FRACTION,
+                         help='the fraction of the full-pool metric the "labels to" column counts to')
     command.add_argument('--mc-passes', type=int, default=MC_PASSES, help='stochastic passes for bald')
     command.add_argument('--bf16', action='store_true',
                          help='bfloat16 inference (faster only on CPUs with AMX; much slower without)')
@@ -63,14 +70,45 @@ def _threshold(value):
 
 
 def load_dataset(name, text_column, label_column):
+    """The task type, training examples and a fingerprint of ``--dataset``.
+
+    A bundled name, a ``.csv`` file (text classification), a Label Studio
+    ``.json`` export (spans if it holds ``labels`` results, else classes), or
+    any other file as CoNLL/BIO (spans).
+    """
     if name in DATASETS:
-        return DATASETS[name]()
+        return _classification(*DATASETS[name]())
+    if name in SPAN_DATASETS:
+        return _spans(*SPAN_DATASETS[name]())
     path = Path(name)
     if not path.is_file():
-        raise SimulationInputError(f'--dataset: {name!r} is neither {" nor ".join(DATASETS)} nor a file')
+        raise SimulationInputError(f'--dataset: {name!r} is neither {" nor ".join([*DATASETS, *SPAN_DATASETS])} '
+                                   'nor a file')
+    field = text_column if text_column != 'text' else None
     if path.suffix.lower() == '.json':
-        return from_label_studio_export(path, text_field=text_column if text_column != 'text' else None)
-    return from_csv(path, text_column, label_column)
+        if export_has_spans(path):
+            return _spans(*spans_from_label_studio_export(path, text_field=field))
+        return _classification(*from_label_studio_export(path, text_field=field))
+    if path.suffix.lower() == '.csv':
+        return _classification(*from_csv(path, text_column, label_column))
+    return _spans(*from_conll(path))
+
+
+def _classification(texts, labels):
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=tuple(sorted(set(labels))))
+    examples = [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(zip(texts, labels))]
+    return task_type, examples, _fingerprint(texts, labels)
+
+
+def _spans(texts, spans, labels):
+    task_type = SpanLabeling(from_name='label', to_name='text', field='text', labels=tuple(labels))
+    examples = [{'task': i, 'text': text, 'spans': [list(span) for span in text_spans]}
+                for i, (text, text_spans) in enumerate(zip(texts, spans))]
+    return task_type, examples, _fingerprint(texts, spans)
+
+
+def _fingerprint(texts, targets):
+    return hashlib.sha256(json.dumps([texts, targets]).encode()).hexdigest()
 
 
 def run_simulation(settings, args, extra_runs=()):
@@ -82,17 +120,23 @@ def run_simulation(settings, args, extra_runs=()):
     """
     strategies = args.strategies or f'random,{settings.strategy}'
     try:
-        texts, labels = load_dataset(args.dataset, args.text_column, args.label_column)
+        task_type, examples, fingerprint = load_dataset(args.dataset, args.text_column, args.label_column)
+        reason = task_type.untrainable(examples)
+        if reason:
+            raise SimulationInputError(f'--dataset: {reason}')
+        for strategy in strategies.split(','):
+            check_strategy(strategy.strip(), task_type.STRATEGIES)
         config = SimulationConfig(
             initial=args.initial, batch=args.batch, budget=args.budget, seeds=tuple(range(args.seeds)),
             strategies=tuple(s.strip() for s in strategies.split(',') if s.strip()),
             pool_size=args.pool_size, test_size=args.test_size, initial_strategy=args.initial_strategy,
-            training=TrainingConfig(max_length=args.max_length, epochs=args.epochs), bf16=args.bf16,
+            training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
+                                               learning_rate=args.learning_rate), bf16=args.bf16,
             mc_passes=args.mc_passes)
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
-        folder = ResultsFolder(args.out, _campaign_settings(name, texts, labels, settings.base_model, config),
-                               rounds, resume=args.resume)
+        folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, settings.base_model, config),
+                               rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
     except (DatasetError, SettingsMismatchError, StrategyError, ValueError) as error:
         raise SimulationInputError(str(error)) from None
     names = [*config.strategies, *(strategy for runs in extra_runs for strategy in runs.strategies)]
@@ -100,24 +144,25 @@ def run_simulation(settings, args, extra_runs=()):
     with tqdm(total=len(planned) * rounds, initial=len(planned & folder.done) * rounds, desc=f'simulate {name}',
               unit='round') as bar:
         for runs in (campaigns, *extra_runs):
-            for rows in runs(texts, labels, settings.base_model, config, skip=folder.done, progress=bar.update):
+            for rows in runs(task_type, examples, settings.base_model, config, skip=folder.done,
+                             progress=bar.update):
                 folder.add_campaign([{'dataset': name, **row} for row in rows])
     # The report covers every campaign in the folder, so also seeds that an earlier run added.
     seeds = sorted(set(config.seeds) | {seed for _, seed in folder.done})
     full = None
     if args.full_data:
         for seed in seeds:
-            if seed not in folder.full_accuracy:
-                folder.add_full_accuracy(seed, full_data_accuracy(texts, labels, settings.base_model, config, seed))
-        full = sum(folder.full_accuracy[seed] for seed in seeds) / len(seeds)
+            if seed not in folder.full_metric:
+                folder.add_full_metric(seed, full_pool_metric(task_type, examples, settings.base_model, config, seed))
+        full = sum(folder.full_metric[seed] for seed in seeds) / len(seeds)
     stop_agreement = settings.stop_agreement if args.stop_agreement is None else args.stop_agreement
-    _write_report(folder, config, name, len(texts), len(seeds), full, stop_agreement)
+    _write_report(folder, config, name, len(examples), len(seeds), task_type.METRIC, full,
+                  args.target_fraction, stop_agreement)
     return 0
 
 
-def _campaign_settings(name, texts, labels, base_model, config):
+def _campaign_settings(name, data, base_model, config):
     """What shapes a campaign's rounds besides its strategy and seed; ``--resume`` checks it is unchanged."""
-    data = hashlib.sha256(json.dumps([texts, labels]).encode()).hexdigest()
     training = {f'training.{key}': value for key, value in asdict(config.training).items()}
     return {'dataset': name, 'data_sha256': data, 'base_model': base_model, 'initial': config.initial,
             'initial_strategy': config.initial_strategy, 'batch': config.batch, 'budget': config.budget,
@@ -125,18 +170,20 @@ def _campaign_settings(name, texts, labels, base_model, config):
             'mc_passes': config.mc_passes, **training}
 
 
-def _write_report(folder, config, name, num_texts, num_seeds, full, stop_agreement):
+def _write_report(folder, config, name, num_texts, num_seeds, metric, full, target_fraction, stop_agreement):
     """summary.md, summary.json and learning_curve.png of every campaign in ``folder``."""
-    summary = summarize(folder.rows, full_accuracy=full, stop_agreement=stop_agreement)
-    table = summary_table(summary)
+    summary = summarize(folder.rows, metric=metric, full_metric=full, target_fraction=target_fraction,
+                        stop_agreement=stop_agreement)
+    table = summary_table(summary, metric, target_fraction)
     header = f'{name}: {num_texts} texts, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {num_seeds}'
     if full is not None:
-        header += f'; full-pool accuracy {full:.3f}'
+        header += f'; full-pool {metric} {full:.3f}'
     header += f'; stop signal: {STOP_WINDOW} consecutive agreements >= {stop_agreement}'
     (folder.path / 'summary.md').write_text(f'{header}\n\n{table}\n', encoding='utf-8')
     (folder.path / 'summary.json').write_text(
-        json.dumps({'config': header, 'full_accuracy': full, 'summary': summary}, indent=2), encoding='utf-8')
-    plot_curves(folder.rows, folder.path / 'learning_curve.png', name, full_accuracy=full)
+        json.dumps({'config': header, 'metric': metric, 'full_metric': full, 'summary': summary}, indent=2),
+        encoding='utf-8')
+    plot_curves(folder.rows, folder.path / 'learning_curve.png', name, metric=metric, full_metric=full)
     print(f'{header}\n\n{table}\n\nwrote {folder.path}/rounds.csv, summary.md, summary.json, learning_curve.png')

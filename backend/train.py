@@ -50,7 +50,7 @@ def _train(ctx, project):
         return _skipped(project, reason)
     train, held_out, evaluation_note = _split(ctx.settings, examples, task_type)
     started = time.monotonic()
-    predictor = task_type.fine_tune(ctx.settings.base_model, train, ctx.training_config(),
+    predictor = task_type.fine_tune(ctx.settings.base_model, train, ctx.training_config(task_type),
                                     bf16=ctx.settings.inference_bf16)
     train_seconds = time.monotonic() - started
     metrics = {'evaluated': False, 'reason': evaluation_note}

@@ -68,14 +68,15 @@ class SmallTextRuns:
         self.query_strategies = tuple(strategies)
         self.strategies = tuple(f'small-text {strategy}' for strategy in strategies)
 
-    def __call__(self, texts, labels, base_model, config, skip=frozenset(), progress=None):
-        """Yield each campaign's round dicts, like :func:`model.simulation.campaigns`."""
+    def __call__(self, task_type, examples, base_model, config, skip=frozenset(), progress=None):
+        """Yield each campaign's round dicts, like :func:`model.simulation.campaigns` (text classification)."""
+        texts, labels = [e['text'] for e in examples], [e['choices'][0] for e in examples]
         for seed in config.seeds:
             todo = [(query, name) for query, name in zip(self.query_strategies, self.strategies)
                     if (name, seed) not in skip]
             if not todo:
                 continue
-            test, pool = split(labels, config, seed)
+            test, pool = split(len(examples), config, seed)
             plan = {'texts': list(texts), 'labels': list(labels), 'test': test.tolist(), 'pool': pool.tolist(),
                     'initial': [int(i) for i in initial_indices(texts, pool, config, base_model, seed)],
                     'seed': seed, 'batch': config.batch, 'budget': config.budget,

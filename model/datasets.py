@@ -143,6 +143,15 @@ def wnut16():
     return texts, spans, sorted({label for found in spans for _, _, label in found})
 
 
+def export_has_spans(path):
+    """Whether a Label Studio JSON export holds ``labels`` (span) results."""
+    tasks = json.loads(Path(path).read_text(encoding='utf-8'))
+    return isinstance(tasks, list) and any(
+        isinstance(region, dict) and region.get('type') == 'labels'
+        for task in tasks if isinstance(task, dict) for annotation in task.get('annotations') or ()
+        for region in annotation.get('result') or ())
+
+
 def spans_from_label_studio_export(path, text_field=None):
     """``(texts, spans, labels)`` from a Label Studio JSON export of a Text + Labels project.
 

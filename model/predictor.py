@@ -52,6 +52,21 @@ class Inference:
     mc_probabilities: np.ndarray = None
 
 
+def choices_from(probabilities, labels, multi_label):
+    """Label names predicted from probabilities of shape ``(n, len(labels))``.
+
+    Single-label: the argmax. Multi-label: every class at 0.5 or above, or the
+    most probable one when none is.
+    """
+    if not multi_label:
+        return [[labels[i]] for i in probabilities.argmax(axis=1)]
+    picked = []
+    for row in probabilities:
+        chosen = [labels[i] for i in np.flatnonzero(row >= 0.5)]
+        picked.append(chosen or [labels[int(row.argmax())]])
+    return picked
+
+
 class Predictor:
     """Batched inference with a :class:`~model.classifier.TextClassifier`.
 
@@ -105,19 +120,8 @@ class Predictor:
         return self.infer(texts).embeddings
 
     def choices(self, probabilities_):
-        """Label names predicted from probabilities of shape ``(n, num_classes)``.
-
-        Single-label: the argmax. Multi-label: every class at 0.5 or above, or the
-        most probable one when none is.
-        """
-        labels = self.card.labels
-        if not self.card.multi_label:
-            return [[labels[i]] for i in probabilities_.argmax(axis=1)]
-        picked = []
-        for row in probabilities_:
-            chosen = [labels[i] for i in np.flatnonzero(row >= 0.5)]
-            picked.append(chosen or [labels[int(row.argmax())]])
-        return picked
+        """Label names predicted from probabilities of shape ``(n, num_classes)`` (:func:`choices_from`)."""
+        return choices_from(probabilities_, self.card.labels, self.card.multi_label)
 
     def _probabilities(self, logits):
         return probabilities(logits, self.card.multi_label)

@@ -1,21 +1,20 @@
 """Present a simulation's results: a summary table and a learning-curve plot."""
 import numpy as np
 
-from model.simulation import BASELINE
+from model.simulation import BASELINE, TARGET_FRACTION
 
-_PER_SEED = {'labels_to_95': 'labels to 95 % of full (per seed)', 'stop_at': 'stop signal at (per seed)'}
-"""Columns listing one label count per seed, by their key in the summary."""
-
-
-def summary_table(summary):
-    """A Markdown table: accuracy at label counts and area under the curve, mean ± std over seeds.
+def summary_table(summary, metric='accuracy', target_fraction=TARGET_FRACTION):
+    """A Markdown table: ``metric`` at label counts and area under the curve, mean ± std over seeds.
 
     A column gives each area's difference to the baseline's on the same seed,
-    in accuracy points (``aulc_gain`` of :func:`~model.simulation.summarize`).
+    in points of ``metric`` (``aulc_gain`` of :func:`~model.simulation.summarize`).
     """
-    counts = sorted({key for entry in summary.values() for key in entry if key.startswith('acc@')},
-                    key=lambda key: int(key[4:]))
-    per_seed = {key: title for key, title in _PER_SEED.items() if any(key in entry for entry in summary.values())}
+    prefix = f'{metric}@'
+    counts = sorted({key for entry in summary.values() for key in entry if key.startswith(prefix)},
+                    key=lambda key: int(key[len(prefix):]))
+    titles = {'labels_to_target': f'labels to {100 * target_fraction:g} % of full (per seed)',
+              'stop_at': 'stop signal at (per seed)'}
+    per_seed = {key: title for key, title in titles.items() if any(key in entry for entry in summary.values())}
     header = ['strategy', *counts, 'AULC', f'AULC − {BASELINE}, per seed (pts)', 's/round', *per_seed.values()]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for strategy, entry in summary.items():
@@ -28,8 +27,8 @@ def summary_table(summary):
     return '\n'.join(lines)
 
 
-def plot_curves(rows, path, title, full_accuracy=None):
-    """Learning curves, mean over seeds with a ±1 std band, one line per strategy."""
+def plot_curves(rows, path, title, metric='accuracy', full_metric=None):
+    """Learning curves of ``metric``, mean over seeds with a ±1 std band, one line per strategy."""
     import matplotlib  # optional: only plotting needs it
 
     matplotlib.use('Agg')
@@ -40,15 +39,15 @@ def plot_curves(rows, path, title, full_accuracy=None):
         points = {}
         for r in rows:
             if r['strategy'] == strategy:
-                points.setdefault(r['labels'], []).append(r['accuracy'])
+                points.setdefault(r['labels'], []).append(r[metric])
         x = np.array(sorted(points))
         mean = np.array([np.mean(points[n]) for n in x])
         std = np.array([np.std(points[n]) for n in x])
         line, = axes.plot(x, mean, marker='o', markersize=3, label=strategy)
         axes.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.15)
-    if full_accuracy:
-        axes.axhline(full_accuracy, color='grey', linestyle='--', linewidth=1, label='all pool labels')
-    axes.set(xlabel='labeled texts', ylabel='test accuracy', title=title)
+    if full_metric:
+        axes.axhline(full_metric, color='grey', linestyle='--', linewidth=1, label='all pool labels')
+    axes.set(xlabel='labeled texts', ylabel=f'test {metric}', title=title)
     axes.grid(alpha=0.3)
     axes.legend(loc='lower right', fontsize=8)
     figure.tight_layout()

@@ -6,12 +6,16 @@ from pathlib import Path
 
 from model.exceptions import ModelError
 
-ROUND_FIELDS = ('dataset', 'strategy', 'seed', 'round', 'labels', 'accuracy', 'macro_f1', 'agreement',
-                'train_seconds', 'query_seconds')
-"""Columns of the per-round CSV."""
+def round_fields(metrics):
+    """Columns of the per-round CSV for a task type's ``CURVE_METRICS``."""
+    return ('dataset', 'strategy', 'seed', 'round', 'labels', *metrics, 'agreement', 'train_seconds',
+            'query_seconds')
 
-_PARSERS = {'seed': int, 'round': int, 'labels': int, 'accuracy': float, 'macro_f1': float, 'agreement': float,
-            'train_seconds': float, 'query_seconds': float}
+
+_PARSERS = {'dataset': str, 'strategy': str}
+"""Columns that are not numbers; the rest are (``seed``, ``round`` and ``labels`` integers)."""
+
+_INTEGERS = ('seed', 'round', 'labels')
 
 
 class SettingsMismatchError(ModelError):
@@ -30,6 +34,7 @@ class ResultsFolder:
         settings: a flat JSON-able dict of everything that shapes a campaign's
             rounds besides its strategy and seed (data, model, split, budget...).
         rounds_per_campaign: how many rounds a finished campaign has.
+        fields: the columns of ``rounds.csv`` (:func:`round_fields`).
         resume: keep what an earlier run left here; otherwise start afresh.
 
     Raises:
@@ -37,11 +42,12 @@ class ResultsFolder:
             them, or whose ``rounds.csv`` has no ``simulation.json`` to check.
     """
 
-    def __init__(self, path, settings, rounds_per_campaign, resume=False):
+    def __init__(self, path, settings, rounds_per_campaign, fields, resume=False):
         self.path = Path(path)
         self.settings = json.loads(json.dumps(settings))
+        self.fields = tuple(fields)
         self.rows = []
-        self.full_accuracy = {}
+        self.full_metric = {}
         kept = []
         if resume and self._json.is_file():
             stored = json.loads(self._json.read_text(encoding='utf-8'))
@@ -52,7 +58,9 @@ class ResultsFolder:
                 raise SettingsMismatchError(f'--resume: {self.path} holds a simulation with other settings: '
                                             + '; '.join(changed))
             kept = _finished(read_rounds(self._csv), rounds_per_campaign)
-            self.full_accuracy = {int(seed): value for seed, value in stored['full_accuracy'].items()}
+            # Folders written before span labeling call the full-pool metric full_accuracy.
+            full = stored.get('full_metric', stored.get('full_accuracy', {}))
+            self.full_metric = {int(seed): value for seed, value in full.items()}
         elif resume and self._csv.is_file():
             raise SettingsMismatchError(f'--resume: {self._csv} has no simulation.json beside it, so its settings '
                                         'cannot be checked; run without --resume to start afresh there, or give '
@@ -60,7 +68,7 @@ class ResultsFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         self._write_json()
         with open(self._csv, 'w', newline='', encoding='utf-8') as handle:
-            csv.DictWriter(handle, fieldnames=ROUND_FIELDS).writeheader()
+            csv.DictWriter(handle, fieldnames=self.fields).writeheader()
         self.add_campaign(kept)
 
     @property
@@ -71,12 +79,12 @@ class ResultsFolder:
     def add_campaign(self, rows):
         """Append one finished campaign's round dicts."""
         with open(self._csv, 'a', newline='', encoding='utf-8') as handle:
-            csv.DictWriter(handle, fieldnames=ROUND_FIELDS, extrasaction='ignore').writerows(rows)
+            csv.DictWriter(handle, fieldnames=self.fields, extrasaction='ignore').writerows(rows)
         self.rows.extend(rows)
 
-    def add_full_accuracy(self, seed, accuracy):
-        """Record the accuracy of a model trained on the whole pool of ``seed``."""
-        self.full_accuracy[seed] = accuracy
+    def add_full_metric(self, seed, value):
+        """Record the metric of a model trained on the whole pool of ``seed``."""
+        self.full_metric[seed] = value
         self._write_json()
 
     @property
@@ -88,7 +96,7 @@ class ResultsFolder:
         return self.path / 'simulation.json'
 
     def _write_json(self):
-        data = {'settings': self.settings, 'full_accuracy': self.full_accuracy}
+        data = {'settings': self.settings, 'full_metric': self.full_metric}
         self._json.write_text(json.dumps(data, indent=2), encoding='utf-8')
 
 
@@ -101,7 +109,9 @@ def read_rounds(path):
 
 
 def _parse(key, value):
-    return None if value == '' else _PARSERS.get(key, str)(value)
+    if value == '':
+        return None
+    return _PARSERS.get(key, int if key in _INTEGERS else float)(value)
 
 
 def _finished(rows, rounds_per_campaign):

@@ -1,8 +1,11 @@
 """Replay the active-learning loop on an already-labeled dataset (``lsal simulate``).
 
-The same fine-tuning (:func:`~model.training.fine_tune`) and the same scoring
-(:class:`~model.acquisition.Acquisition`) that serve Label Studio run here: a
-simulated annotator labels the ``batch`` lowest-scored pool texts each round.
+The same task type (:class:`~model.task_types.TaskType`: fine-tuning,
+evaluation, agreement) and the same scoring (:class:`~model.acquisition.Acquisition`)
+that serve Label Studio run here: a simulated annotator labels the ``batch``
+lowest-scored pool texts each round. A dataset is a list of training examples
+as the task type stores them (``{"task", "text", "choices"}`` or
+``{"task", "text", "spans"}``).
 """
 import time
 from dataclasses import dataclass, field, replace
@@ -10,12 +13,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
-from model.evaluation import classification_metrics, indicators
-from model.training import TrainingConfig, fine_tune
-from strategies import DEFAULT_STRATEGY, check_strategy, cohen_kappa, stabilized
+from model.training import TrainingConfig
+from strategies import DEFAULT_STRATEGY, stabilized
 
 LABEL_COUNTS = (50, 100, 200, 300, 400, 500)
-"""Label counts at which the summary table reports accuracy."""
+"""Label counts at which the summary table reports the metric."""
+
+TARGET_FRACTION = 0.95
+"""The summary counts the labels each run needed to reach this fraction of the full-pool metric."""
 
 BASELINE = 'random'
 """The strategy every other one is compared with, seed by seed."""
@@ -51,8 +56,6 @@ class SimulationConfig:
     mc_passes: int = MC_PASSES
 
     def __post_init__(self):
-        for name in self.strategies:
-            check_strategy(name)
         if self.initial_strategy not in ('random', 'representative'):
             raise ValueError(f'initial_strategy: expected random or representative, got {self.initial_strategy!r}')
         if not 0 < self.initial <= self.budget or self.batch < 1:
@@ -60,9 +63,9 @@ class SimulationConfig:
                              f'{self.initial}, {self.batch}, {self.budget}')
 
 
-def split(labels, config, seed):
+def split(num_examples, config, seed):
     """Shuffled test and pool indices for one seed."""
-    order = np.random.default_rng(seed).permutation(len(labels))
+    order = np.random.default_rng(seed).permutation(num_examples)
     needed = config.test_size + config.pool_size
     if len(order) < config.test_size + config.budget:
         raise ValueError(f'dataset: {len(order)} texts; test_size + budget needs '
@@ -80,11 +83,12 @@ def initial_indices(texts, pool, config, base_model, seed):
     return list(np.argsort(scores, kind='stable')[:config.initial])
 
 
-def run(texts, labels, base_model, config, seed, strategy, initial, progress=None):
-    """One learning curve: a list of round dicts.
+def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None):
+    """One learning curve: a list of round dicts (the task type's metrics, agreement, timings).
 
     Args:
-        texts, labels: the dataset (one label name per text).
+        task_type: the :class:`~model.task_types.TaskType` of the examples.
+        examples: the labeled dataset, as training examples.
         base_model: the encoder to fine-tune.
         config: the :class:`SimulationConfig`.
         seed: the seed of this run.
@@ -92,28 +96,25 @@ def run(texts, labels, base_model, config, seed, strategy, initial, progress=Non
         initial: positions in the pool of the first labels (shared across strategies).
         progress: called with no argument after each round.
     """
-    names = sorted(set(labels))
-    test, pool = split(labels, config, seed)
-    test_texts = [texts[i] for i in test]
-    test_truth = indicators([[labels[i]] for i in test], names)
+    test, pool = split(len(examples), config, seed)
+    test_examples = [examples[i] for i in test]
+    test_texts = [e['text'] for e in test_examples]
+    training = replace(config.training, seed=seed)
     labeled = list(initial)
     rng = np.random.default_rng(seed + 1)
     rows, previous = [], None
     while True:
         started = time.monotonic()
-        train = [pool[i] for i in labeled]
-        predictor = fine_tune(base_model, [texts[i] for i in train], [[labels[i]] for i in train], names,
-                              config=replace(config.training, seed=seed),
-                              bf16=config.bf16)
+        train = [examples[pool[i]] for i in labeled]
+        predictor = task_type.fine_tune(base_model, train, training, bf16=config.bf16)
         train_seconds = time.monotonic() - started
-        probabilities = predictor.predict_proba(test_texts)
-        predicted = probabilities.argmax(axis=1)
-        metrics = classification_metrics(test_truth, indicators([[names[i]] for i in predicted], names))
+        outputs = task_type.outputs(predictor, test_texts)
+        metrics = task_type.metrics(outputs, test_examples)
         row = {'strategy': strategy, 'seed': seed, 'round': len(rows), 'labels': len(labeled),
-               'accuracy': metrics['accuracy'], 'macro_f1': metrics['macro_f1'],
-               'agreement': None if previous is None else round(cohen_kappa(previous, predicted), 4),
+               **{name: metrics[name] for name in task_type.CURVE_METRICS},
+               'agreement': None if previous is None else round(task_type.agreement(outputs, previous), 4),
                'train_seconds': round(train_seconds, 2), 'query_seconds': 0.0}
-        previous = predicted
+        previous = outputs
         rows.append(row)
         if progress:
             progress()
@@ -122,9 +123,9 @@ def run(texts, labels, base_model, config, seed, strategy, initial, progress=Non
         started = time.monotonic()
         unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
         size = min(config.batch, config.budget - len(labeled), len(unlabeled))
-        acquisition = Acquisition(strategy, batch_size=size, labeled_texts=tuple(texts[i] for i in train),
+        acquisition = Acquisition(strategy, batch_size=size, labeled_texts=tuple(e['text'] for e in train),
                                   mc_passes=config.mc_passes)
-        _, scores = acquisition.score(predictor, [texts[pool[i]] for i in unlabeled], rng)
+        _, scores = acquisition.score(predictor, [examples[pool[i]]['text'] for i in unlabeled], rng)
         labeled.extend(int(unlabeled[i]) for i in np.argsort(scores, kind='stable')[:size])
         row['query_seconds'] = round(time.monotonic() - started, 2)
 
@@ -134,28 +135,28 @@ def rounds_per_run(config):
     return 1 + -(-(config.budget - config.initial) // config.batch)
 
 
-def full_data_accuracy(texts, labels, base_model, config, seed):
-    """Accuracy on the test set after training on the whole pool (the ceiling)."""
-    names = sorted(set(labels))
-    test, pool = split(labels, config, seed)
+def full_pool_metric(task_type, examples, base_model, config, seed):
+    """The task type's :attr:`~model.task_types.TaskType.METRIC` on the test set after training on
+    the whole pool (the ceiling)."""
+    test, pool = split(len(examples), config, seed)
     full = replace(config.training, seed=seed, min_steps=0,
                    max_steps=config.training.epochs * -(-len(pool) // config.training.batch_size))
-    predictor = fine_tune(base_model, [texts[i] for i in pool], [[labels[i]] for i in pool], names, config=full,
-                          bf16=config.bf16)
-    predicted = predictor.predict_proba([texts[i] for i in test]).argmax(axis=1)
-    return classification_metrics(indicators([[labels[i]] for i in test], names),
-                                  indicators([[names[i]] for i in predicted], names))['accuracy']
+    predictor = task_type.fine_tune(base_model, [examples[i] for i in pool], full, bf16=config.bf16)
+    return task_type.evaluate(predictor, [examples[i] for i in test])[task_type.METRIC]
 
 
-def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, stop_agreement=None):
-    """Per strategy: accuracy at fixed label counts, area under the learning curve, mean ± std over seeds.
+def summarize(rows, metric='accuracy', label_counts=LABEL_COUNTS, full_metric=None, target_fraction=TARGET_FRACTION,
+              stop_agreement=None):
+    """Per strategy: ``metric`` at fixed label counts, area under its learning curve, mean ± std over seeds.
 
-    The area is the trapezoid integral of accuracy over the label count,
-    divided by the label range: the mean accuracy of the campaign, in [0, 1].
+    The area is the trapezoid integral of ``metric`` over the label count,
+    divided by the label range: the campaign's mean, in [0, 1] (keys
+    ``<metric>@<count>``, ``aulc``).
     With the :data:`BASELINE` strategy among the rows, ``aulc_gain`` is each
     area minus the baseline's on the same seed (same split, same initial labels),
     mean ± std: pairing by seed takes the split's share out of the noise.
-    With ``full_accuracy``, also the labels each run needed to reach 95 % of it.
+    With ``full_metric``, also the labels each run needed to reach
+    ``target_fraction`` of it (``labels_to_target``).
     With ``stop_agreement``, also the labels at which each run's stop signal
     (:func:`~strategies.stabilized` at that threshold) first fired.
     """
@@ -165,16 +166,16 @@ def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, stop_agreemen
     for by_seed in curves.values():
         for curve in by_seed.values():
             curve.sort(key=lambda r: r['labels'])
-    areas = {strategy: {seed: _area(curve) for seed, curve in by_seed.items()}
+    areas = {strategy: {seed: _area(curve, metric) for seed, curve in by_seed.items()}
              for strategy, by_seed in curves.items()}
     summary = {}
     for strategy, by_seed in curves.items():
         runs = list(by_seed.values())
         entry = {'seeds': len(runs)}
         for count in label_counts:
-            values = [r['accuracy'] for run in runs for r in run if r['labels'] == count]
+            values = [r[metric] for run in runs for r in run if r['labels'] == count]
             if len(values) == len(runs):
-                entry[f'acc@{count}'] = _mean_std(values)
+                entry[f'{metric}@{count}'] = _mean_std(values)
         entry['aulc'] = _mean_std(list(areas[strategy].values()))
         paired = [area - areas[BASELINE][seed] for seed, area in areas[strategy].items()
                   if seed in areas.get(BASELINE, {})]
@@ -182,10 +183,10 @@ def summarize(rows, label_counts=LABEL_COUNTS, full_accuracy=None, stop_agreemen
             entry['aulc_gain'] = _mean_std(paired)
         entry['seconds_per_round'] = float(np.mean([r['train_seconds'] + r['query_seconds'] for run in runs
                                                     for r in run]))
-        if full_accuracy:
-            target = 0.95 * full_accuracy
-            entry['labels_to_95'] = [next((r['labels'] for r in run if r['accuracy'] >= target), None)
-                                     for run in runs]
+        if full_metric:
+            target = target_fraction * full_metric
+            entry['labels_to_target'] = [next((r['labels'] for r in run if r[metric] >= target), None)
+                                         for run in runs]
         if stop_agreement is not None:
             entry['stop_at'] = [_stop_labels(run, stop_agreement) for run in runs]
         summary[strategy] = entry
@@ -206,15 +207,15 @@ def _mean_std(values):
     return float(np.mean(values)), float(np.std(values))
 
 
-def _area(curve):
+def _area(curve, metric):
     x = np.array([r['labels'] for r in curve], dtype=float)
-    y = np.array([r['accuracy'] for r in curve])
+    y = np.array([r[metric] for r in curve])
     if len(x) < 2:
         return float(y.mean())
     return float(((y[1:] + y[:-1]) / 2 * np.diff(x)).sum() / (x[-1] - x[0]))
 
 
-def campaigns(texts, labels, base_model, config, skip=frozenset(), progress=None):
+def campaigns(task_type, examples, base_model, config, skip=frozenset(), progress=None):
     """Run every strategy on every seed; yield each campaign's round dicts as it ends.
 
     Within a seed, all strategies start from the same split and initial labels.
@@ -224,7 +225,7 @@ def campaigns(texts, labels, base_model, config, skip=frozenset(), progress=None
         strategies = [strategy for strategy in config.strategies if (strategy, seed) not in skip]
         if not strategies:
             continue
-        _, pool = split(labels, config, seed)
-        initial = initial_indices(texts, pool, config, base_model, seed)
+        _, pool = split(len(examples), config, seed)
+        initial = initial_indices([e['text'] for e in examples], pool, config, base_model, seed)
         for strategy in strategies:
-            yield run(texts, labels, base_model, config, seed, strategy, initial, progress=progress)
+            yield run(task_type, examples, base_model, config, seed, strategy, initial, progress=progress)

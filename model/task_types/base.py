@@ -3,6 +3,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from model.acquisition import cold_start_scores
+from model.training import TrainingConfig
 
 
 class AnnotationRejected(ValueError):
@@ -48,10 +49,21 @@ class TaskType(ABC):
     AGREEMENT = ''
     """What :meth:`agreement` measures, as ``/versions`` names it."""
 
+    CURVE_METRICS = ()
+    """The metrics ``lsal simulate`` records per round, :attr:`METRIC` first."""
+
+    RECIPE = {}
+    """Fine-tuning hyper-parameters that differ from :class:`~model.training.TrainingConfig`'s defaults."""
+
     @classmethod
     @abstractmethod
     def from_config(cls, config, control):
         """The type for ``control`` (an element of ``config``, a :class:`LabelConfig`)."""
+
+    @classmethod
+    def training_config(cls, **settings):
+        """The :class:`~model.training.TrainingConfig` of :attr:`RECIPE`, with the ``settings`` not None."""
+        return TrainingConfig(**{**cls.RECIPE, **{k: v for k, v in settings.items() if v is not None}})
 
     def to_dict(self):
         return {'type': self.NAME, 'from_name': self.from_name, 'to_name': self.to_name, 'field': self.field,
@@ -94,9 +106,13 @@ class TaskType(ABC):
     def fine_tune(self, base_model, examples, training, bf16=False):
         """A predictor fine-tuned on ``examples`` with the :class:`~model.TrainingConfig` ``training``."""
 
-    @abstractmethod
     def evaluate(self, predictor, examples):
         """Held-out metrics of ``predictor`` on ``examples`` (a JSON dict holding :attr:`METRIC`)."""
+        return self.metrics(self.outputs(predictor, [e['text'] for e in examples]), examples)
+
+    @abstractmethod
+    def metrics(self, outputs, examples):
+        """Metrics of :meth:`outputs` against the labels of the same ``examples``."""
 
     @abstractmethod
     def predict(self, predictor, texts, acquisition, rng):

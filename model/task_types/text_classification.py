@@ -4,6 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.evaluation import classification_metrics, indicators
+from model.predictor import choices_from
 from model.task_types.base import AnnotationRejected, TaskType
 from model.task_types.label_config import inline_text_field, label_values
 from model.training import fine_tune
@@ -26,6 +27,7 @@ class TextClassification(TaskType):
     STRATEGIES = STRATEGIES
     METRIC = 'accuracy'
     AGREEMENT = 'cohen_kappa'
+    CURVE_METRICS = ('accuracy', 'macro_f1')
 
     @classmethod
     def from_config(cls, config, control):
@@ -84,9 +86,9 @@ class TextClassification(TaskType):
         return fine_tune(base_model, [e['text'] for e in examples], [e['choices'] for e in examples],
                          list(self.labels), multi_label=self.multi_label, config=training, bf16=bf16)
 
-    def evaluate(self, predictor, examples):
+    def metrics(self, outputs, examples):
         """Accuracy and macro-F1 (see :func:`~model.evaluation.classification_metrics`)."""
-        predicted = predictor.choices(predictor.predict_proba([e['text'] for e in examples]))
+        predicted = choices_from(np.asarray(outputs), self.labels, self.multi_label)
         return classification_metrics(indicators([e['choices'] for e in examples], self.labels),
                                       indicators(predicted, self.labels))
 

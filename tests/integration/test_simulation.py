@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 
 from backend.cli import main
+from backend.simulate import load_dataset
 from model import TrainingConfig
 from model.report import summary_table
 from model.results import read_rounds
 from model.simulation import SimulationConfig, campaigns, run, summarize
+from model.task_types import TextClassification
 
 FAST = TrainingConfig(max_length=32, epochs=1, min_steps=4)
 
@@ -19,38 +21,46 @@ def dataset(bbc):
     return [text for text, _ in bbc[:120]], [label for _, label in bbc[:120]]
 
 
+@pytest.fixture(scope='module')
+def news(bbc):
+    """The task type and examples of the dataset, as ``lsal simulate`` builds them."""
+    labels = tuple(sorted({label for _, label in bbc}))
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=labels)
+    return task_type, [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(bbc[:120])]
+
+
 def strip_timing(rows):
     return [{k: v for k, v in r.items() if not k.endswith('seconds')} for r in rows]
 
 
-def test_rounds_add_a_batch_of_the_lowest_scores_until_the_budget(dataset, tiny_encoder):
-    texts, labels = dataset
+def test_rounds_add_a_batch_of_the_lowest_scores_until_the_budget(news, tiny_encoder):
     config = SimulationConfig(initial=6, batch=4, budget=14, seeds=(0,), strategies=('margin',), pool_size=60,
                               test_size=40, training=FAST)
-    rows = run(texts, labels, tiny_encoder, config, 0, 'margin', initial=list(range(6)))
+    rows = run(*news, tiny_encoder, config, 0, 'margin', initial=list(range(6)))
     assert [r['labels'] for r in rows] == [6, 10, 14]
     assert rows[0]['agreement'] is None and -1 <= rows[1]['agreement'] <= 1
     assert all(0 <= r['accuracy'] <= 1 and r['train_seconds'] > 0 for r in rows)
     assert all(r['query_seconds'] > 0 for r in rows[:-1])
 
 
-def test_same_seed_same_curve(dataset, tiny_encoder):
-    texts, labels = dataset
+def test_same_seed_same_curve(news, tiny_encoder):
     config = SimulationConfig(initial=6, batch=6, budget=12, seeds=(1,), strategies=('badge',), pool_size=60,
                               test_size=40, training=FAST)
-    first, = campaigns(texts, labels, tiny_encoder, config)
-    assert strip_timing(first) == strip_timing(next(campaigns(texts, labels, tiny_encoder, config)))
-    assert list(campaigns(texts, labels, tiny_encoder, config, skip={('badge', 1)})) == []
+    first, = campaigns(*news, tiny_encoder, config)
+    assert strip_timing(first) == strip_timing(next(campaigns(*news, tiny_encoder, config)))
+    assert list(campaigns(*news, tiny_encoder, config, skip={('badge', 1)})) == []
 
 
 def test_summary_area_and_label_counts_are_hand_checkable():
     rows = [{'strategy': 's', 'seed': seed, 'labels': n, 'accuracy': acc, 'train_seconds': 1.0,
              'query_seconds': 0.5}
             for seed, curve in ((0, [(50, 0.5), (100, 0.7)]), (1, [(50, 0.7), (100, 0.9)])) for n, acc in curve]
-    summary = summarize(rows, label_counts=(50, 100), full_accuracy=0.9)['s']
-    assert summary['acc@50'] == pytest.approx((0.6, 0.1))
+    summary = summarize(rows, label_counts=(50, 100), full_metric=0.9)['s']
+    assert summary['accuracy@50'] == pytest.approx((0.6, 0.1))
     assert summary['aulc'] == pytest.approx((0.7, 0.1))  # trapezoids: 0.6 and 0.8
-    assert summary['labels_to_95'] == [None, 100]
+    assert summary['labels_to_target'] == [None, 100]  # 95 % of 0.9 is 0.855
+    assert summarize(rows, label_counts=(50, 100), full_metric=0.9, target_fraction=0.75)['s'][
+        'labels_to_target'] == [100, 50]
     assert summary['seconds_per_round'] == 1.5
 
 
@@ -113,14 +123,15 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
     with open(out / 'rounds.csv', 'a', newline='') as handle:  # a run stopped during margin's first campaign
         csv.writer(handle).writerow(['news', 'margin', 0, 0, 8, 0.1, 0.1, '', 1.0, 1.0])
     stored = json.loads((out / 'simulation.json').read_text())
-    (out / 'simulation.json').write_text(json.dumps({**stored, 'full_accuracy': {'0': 0.5}}))
+    # As a folder written before span labeling stores it: full_accuracy.
+    (out / 'simulation.json').write_text(json.dumps({'settings': stored['settings'], 'full_accuracy': {'0': 0.5}}))
 
     assert main([*args, '--strategies', 'random,margin', '--resume']) == 0
     rounds = read_rounds(out / 'rounds.csv')
     assert rounds[:2] == random_rounds, 'finished campaign kept as it was, timings included'
     assert [(r['strategy'], r['labels']) for r in rounds[2:]] == [('margin', 8), ('margin', 16)]
     assert rounds[2]['accuracy'] == random_rounds[0]['accuracy'], 'same seed, same initial labels'
-    assert json.loads((out / 'summary.json').read_text())['full_accuracy'] == 0.5, 'full-data accuracy reused'
+    assert json.loads((out / 'summary.json').read_text())['full_metric'] == 0.5, 'full-pool accuracy reused'
 
     with pytest.raises(SystemExit) as exit_info:
         main([*args, '--batch', '4', '--resume'])
@@ -132,10 +143,10 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
         csv.writer(handle).writerows([['news', 'random', 1, i, n, 0.7, 0.7, '', 1.0, 1.0]
                                       for i, n in enumerate((8, 16))])
     stored = json.loads((out / 'simulation.json').read_text())
-    (out / 'simulation.json').write_text(json.dumps({**stored, 'full_accuracy': {'0': 0.5, '1': 0.7}}))
+    (out / 'simulation.json').write_text(json.dumps({**stored, 'full_metric': {'0': 0.5, '1': 0.7}}))
     assert main([*args, '--strategies', 'random,margin', '--resume']) == 0
     report = json.loads((out / 'summary.json').read_text())
-    assert 'seeds 2' in report['config'] and report['full_accuracy'] == pytest.approx(0.6), 'every seed in the folder'
+    assert 'seeds 2' in report['config'] and report['full_metric'] == pytest.approx(0.6), 'every seed in the folder'
     assert report['summary']['random']['seeds'] == 2
     rounds = read_rounds(out / 'rounds.csv')
 
@@ -150,6 +161,7 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
 @pytest.mark.parametrize('args, message', [
     (['--dataset', 'nowhere.csv'], "--dataset: 'nowhere.csv' is neither"),
     (['--strategies', 'psychic'], "strategy: unknown 'psychic'"),
+    (['--strategies', 'max_entropy'], "strategy: unknown 'max_entropy'; choose one of margin"),
     (['--initial', '0'], 'need 0 < initial <= budget'),
     (['--stop-agreement', '1.5'], "--stop-agreement: expected a number in (0, 1], got '1.5'"),
 ])
@@ -165,9 +177,41 @@ def test_representative_initial_set_differs_from_random_and_is_deterministic(dat
     texts, labels = dataset
     config = SimulationConfig(initial=5, pool_size=60, test_size=40, budget=10, initial_strategy='representative',
                               training=FAST)
-    _, pool = split(labels, config, 0)
+    _, pool = split(len(labels), config, 0)
     first = initial_indices(texts, pool, config, tiny_encoder, 0)
     assert first == initial_indices(texts, pool, config, tiny_encoder, 0)
     assert len(set(first)) == 5 and all(0 <= i < len(pool) for i in first)
     assert len({labels[pool[i]] for i in first}) >= 3, 'five clusters of news cover several topics'
     assert np.array_equal(sorted(first), sorted(set(first)))
+
+
+def test_spans_simulate_from_a_conll_file_with_entity_f1_curves(tweets, tiny_encoder, tmp_path, monkeypatch):
+    data = tmp_path / 'tweets.conll'
+    lines = []
+    for text, spans in tweets[:90]:
+        position = 0
+        for token in text.split(' '):
+            tag = next((('B-' if start == position else 'I-') + label for start, end, label in spans
+                        if start <= position < end), 'O')
+            lines.append(f'{token}\t{tag}')
+            position += len(token) + 1
+        lines.append('')
+    data.write_text('\n'.join(lines), encoding='utf-8')
+    task_type, examples, _ = load_dataset(str(data), 'text', 'label')
+    assert task_type.NAME == 'spans' and len(examples) == 90
+    assert [e['text'] for e in examples[:3]] == [text for text, _ in tweets[:3]]
+    monkeypatch.setenv('BASE_MODEL', tiny_encoder)
+    out = tmp_path / 'out'
+    assert main(['simulate', '--dataset', str(data), '--strategies', 'random,max_entropy,bald', '--initial', '10',
+                 '--batch', '10', '--budget', '20', '--seeds', '1', '--pool-size', '50', '--test-size', '40',
+                 '--max-length', '32', '--epochs', '1', '--full-data', '--target-fraction', '0.9',
+                 '--out', str(out)]) == 0
+    rounds = read_rounds(out / 'rounds.csv')
+    assert [(r['strategy'], r['labels']) for r in rounds] == [(s, n) for s in ('random', 'max_entropy', 'bald')
+                                                              for n in (10, 20)]
+    assert all(0 <= r['f1'] <= 1 and 0 <= r['precision'] <= 1 and 0 <= r['recall'] <= 1 for r in rounds)
+    assert rounds[0]['f1'] == rounds[2]['f1'] == rounds[4]['f1'], 'same seed, same initial labels'
+    assert rounds[1]['agreement'] is not None
+    report = (out / 'summary.md').read_text()
+    assert 'full-pool f1' in report and 'labels to 90 % of full' in report and '| max_entropy |' in report
+    assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'

@@ -9,6 +9,7 @@ from benchmarks.learning_curves import main
 from benchmarks.small_text_runs import SmallTextError, SmallTextRuns, install
 from model import TrainingConfig
 from model.simulation import SimulationConfig, initial_indices, split
+from model.task_types import TextClassification
 
 
 @pytest.fixture(scope='module')
@@ -26,15 +27,17 @@ def test_small_text_labels_the_same_initial_set_then_its_own_batches(dataset, ti
     config = SimulationConfig(initial=10, batch=10, budget=20, seeds=(0,), pool_size=60, test_size=40,
                               training=TrainingConfig(max_length=32))
     runs = SmallTextRuns(small_text_python, ['random', 'breaking_ties'])
-    rows = [row for campaign in runs(texts, labels, tiny_encoder, config) for row in campaign]
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=tuple(sorted(set(labels))))
+    examples = [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(zip(texts, labels))]
+    rows = [row for campaign in runs(task_type, examples, tiny_encoder, config) for row in campaign]
     assert [(r['strategy'], r['labels']) for r in rows] == [
         (f'small-text {name}', n) for name in ('random', 'breaking_ties') for n in (10, 20)]
     assert all(0 <= r['accuracy'] <= 1 and r['train_seconds'] > 0 for r in rows)
     assert rows[0]['accuracy'] == rows[2]['accuracy'], 'same seed, same initial labels: same first model'
-    _, pool = split(labels, config, 0)
+    _, pool = split(len(labels), config, 0)
     assert len(set(initial_indices(texts, pool, config, tiny_encoder, 0))) == 10
     done = {('small-text random', 0), ('small-text breaking_ties', 0)}
-    assert list(runs(texts, labels, tiny_encoder, config, skip=done)) == [], 'finished campaigns are not rerun'
+    assert list(runs(task_type, examples, tiny_encoder, config, skip=done)) == [], 'finished campaigns are not rerun'
 
 
 def test_benchmark_reports_both_libraries_in_one_table(dataset, news_csv, tiny_encoder, small_text_python, tmp_path,
