@@ -34,7 +34,7 @@ def accuracies(base_model, dataset, num_labels, seeds, min_steps, max_length):
     names = sorted(set(labels))
     results = {steps: [] for steps in min_steps}
     for seed in seeds:
-        test, pool = split(labels, SPLIT, seed)
+        test, pool = split(len(labels), SPLIT, seed)
         chosen = np.random.default_rng(seed).choice(pool, num_labels, replace=False)
         truth = np.array([names.index(labels[i]) for i in test])
         for steps in min_steps:

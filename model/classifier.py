@@ -4,24 +4,29 @@ from torch import nn
 from transformers import AutoModel
 
 
-class TextClassifier(nn.Module):
+class EncoderWithHead(nn.Module):
+    """A pretrained encoder, dropout and a fresh linear ``head`` of ``num_outputs``: what every task type
+    fine-tunes and the version store saves."""
+
+    def __init__(self, encoder, num_outputs, dropout=0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.config.hidden_size, num_outputs)
+
+    @classmethod
+    def from_encoder(cls, name_or_path, num_outputs):
+        """A fresh head on the pretrained encoder ``name_or_path``."""
+        return cls(AutoModel.from_pretrained(name_or_path), num_outputs)
+
+
+class TextClassifier(EncoderWithHead):
     """Encoder + mean pooling + dropout + linear head.
 
     Mean pooling is what sentence encoders such as all-MiniLM-L6-v2 were trained
     with; their ``[CLS]`` pooler is untrained, which makes the stock
     ``*ForSequenceClassification`` head unstable with few labels.
     """
-
-    def __init__(self, encoder, num_classes, dropout=0.1):
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, num_classes)
-
-    @classmethod
-    def from_encoder(cls, name_or_path, num_classes):
-        """A classifier with a fresh head on the pretrained encoder ``name_or_path``."""
-        return cls(AutoModel.from_pretrained(name_or_path), num_classes)
 
     def embed(self, input_ids, attention_mask):
         """Mean of the token embeddings, shape ``(batch, hidden_size)``."""

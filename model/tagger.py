@@ -1,26 +1,14 @@
 """A transformer encoder with a linear tag head on every token (span labeling)."""
 from dataclasses import dataclass
 
-from torch import nn
-from transformers import AutoModel
+from model.classifier import EncoderWithHead
 
 WINDOW_STRIDE_FRACTION = 4
 """A long text is cut into windows of ``max_length`` tokens overlapping by ``max_length // 4``."""
 
 
-class TokenTagger(nn.Module):
+class TokenTagger(EncoderWithHead):
     """Encoder + dropout + linear head applied to each token's embedding."""
-
-    def __init__(self, encoder, num_tags, dropout=0.1):
-        super().__init__()
-        self.encoder = encoder
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, num_tags)
-
-    @classmethod
-    def from_encoder(cls, name_or_path, num_tags):
-        """A tagger with a fresh head on the pretrained encoder ``name_or_path``."""
-        return cls(AutoModel.from_pretrained(name_or_path), num_tags)
 
     def embed(self, input_ids, attention_mask):
         """Token embeddings, shape ``(batch, width, hidden_size)``."""

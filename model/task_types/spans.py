@@ -96,7 +96,9 @@ class SpanLabeling(TaskType):
         """Outputs are ``(start, end, label)`` spans per text."""
         inference, scores = acquisition.score(predictor, texts, rng)
         found = predictor.spans(texts, inference)
-        results = [[self._region(text, span) for span in spans] for text, spans in zip(texts, found)]
+        # Label Studio drops a whole prediction with a label its config no longer has.
+        results = [[self._region(text, span) for span in spans if span[2] in self.labels]
+                   for text, spans in zip(texts, found)]
         return results, scores, [[span[:3] for span in spans] for spans in found]
 
     def outputs(self, predictor, texts):
