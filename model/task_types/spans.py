@@ -5,7 +5,6 @@ editor converts the browser's UTF-16 selection to code points before it stores
 a span, and draws a prediction's ``start``/``end`` as code points
 (``web/libs/editor/src/utils/selection-tools.js``), so an emoji counts one.
 """
-import logging
 from dataclasses import dataclass
 
 from model.evaluation import entity_metrics
@@ -13,8 +12,6 @@ from model.span_training import fine_tune_spans
 from model.task_types.base import AnnotationRejected, TaskType
 from model.task_types.label_config import LabelConfigError, inline_text_field, label_values
 from strategies import SEQUENCE_STRATEGIES
-
-logger = logging.getLogger(__name__)
 
 
 def resolve_overlaps(spans):
@@ -44,7 +41,7 @@ class SpanLabeling(TaskType):
     AGREEMENT = 'entity_f1'
     CURVE_METRICS = ('f1', 'precision', 'recall')
     # Tags are sparse and entities rare: twice the rate and more passes than classification. On
-    # WNUT-16 tweets this took entity F1 from 0.21 to 0.34 at 200 labels (README, "Span recipe").
+    # WNUT-16 tweets this took entity F1 from 0.21 to 0.34 at 200 labels (README, "Span labeling").
     RECIPE = {'learning_rate': 1e-4, 'epochs': 10}
 
     @classmethod
@@ -68,7 +65,7 @@ class SpanLabeling(TaskType):
             return None
         text = self.input_of(task, max_chars)
         reason = self.skip_reason(text, max_chars)
-        if reason and text.strip():
+        if reason:
             raise AnnotationRejected(f'task {task.get("id")}: {reason}')
         spans = [self._span(annotation.get('id'), text, region) for region in annotation.get('result') or ()
                  if isinstance(region, dict) and region.get('from_name') == self.from_name]

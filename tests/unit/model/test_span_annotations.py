@@ -57,3 +57,9 @@ def test_a_text_over_the_limit_is_refused_not_cut():
         CONFIG.example_from({'id': 3, 'result': []}, TASK, 10)
     assert CONFIG.skip_reason(TEXT, 10) == 'data.content has 22 characters; MAX_TEXT_CHARS is 10'
     assert CONFIG.skip_reason('  ', 10) == 'data.content is empty'
+
+
+def test_an_empty_text_teaches_nothing_and_is_refused():
+    empty = {'id': 8, 'data': {'content': ' '}}
+    with pytest.raises(AnnotationRejected, match='task 8: data.content is empty'):
+        CONFIG.example_from({'id': 4, 'result': []}, empty, 20000)
