@@ -19,6 +19,12 @@ class Unprocessable(RequestError):
     status = 422
 
 
+class PayloadTooLarge(RequestError):
+    """A request over a configured size limit."""
+
+    status = 413
+
+
 class Unauthorized(RequestError):
     """Missing or wrong credentials."""
 

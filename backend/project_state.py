@@ -93,15 +93,17 @@ class ProjectState:
     # -- labeled examples --------------------------------------------------------
 
     def put_examples(self, examples):
-        """Store ``{annotation id: example}`` and count them towards the next training.
+        """Store ``{annotation id: example}``; annotations not stored before count towards the next training.
 
-        Returns the number of annotations pending since the last training started.
+        An annotation sent again (an update, a retried webhook) replaces its
+        example without counting twice. Returns the number of annotations
+        pending since the last training started.
         """
+        added = self.redis.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
         pipe = self.redis.pipeline()
-        pipe.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
-        pipe.incrby(self.key('pending'), len(examples))
+        pipe.incrby(self.key('pending'), added)
         pipe.sadd(keys.PROJECTS, self.id)
-        return pipe.execute()[1]
+        return pipe.execute()[0]
 
     def delete_examples(self, annotation_ids):
         """Forget the examples of these annotations; returns how many were stored."""

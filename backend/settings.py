@@ -99,6 +99,8 @@ class Settings:
     stop_agreement: float = STOP_KAPPA
     inference_bf16: bool = False
     max_text_chars: int = 20000
+    max_predict_tasks: int = 10000
+    max_predict_chars: int = 20_000_000
     queue_name: str = 'lsal'
     train_timeout: int = 3600
     rescore_timeout: int = 3600
@@ -145,6 +147,8 @@ _PARSERS = {
     'batch_size': _positive_int,
     'max_length': _positive_int,
     'max_text_chars': _positive_int,
+    'max_predict_tasks': _positive_int,
+    'max_predict_chars': _positive_int,
     'train_timeout': _positive_int,
     'rescore_timeout': _positive_int,
     'eval_fraction': _fraction,

@@ -23,6 +23,9 @@ MANIFEST = 'manifest.json'
 HEAD_WEIGHTS = 'head.safetensors'
 """Weights of the classification head; the encoder is saved with ``save_pretrained``."""
 
+PARTIAL_PREFIX = '.partial-'
+"""A version is written under this hidden name, then renamed; it is never listed or loaded."""
+
 MODELS = {TEXT_CLASSIFICATION: (TextClassifier, Predictor), SPANS: (TokenTagger, SpanPredictor)}
 """The module and predictor classes of each ``ModelCard.kind``: an encoder plus a linear ``head``."""
 
@@ -45,7 +48,7 @@ class VersionStore:
         final = self.path(project, version)
         if final.exists():
             raise FileExistsError(f'version: {version!r} already exists in {final.parent}')
-        partial = final.parent / f'.partial-{version}-{uuid.uuid4().hex[:8]}'
+        partial = final.parent / f'{PARTIAL_PREFIX}{version}-{uuid.uuid4().hex[:8]}'
         partial.mkdir(parents=True)
         try:
             classifier = predictor.classifier
@@ -90,9 +93,13 @@ class VersionStore:
         return [p.name for p in sorted(found, key=lambda p: (p / MANIFEST).stat().st_mtime)]
 
     def prune(self, project, keep):
-        """Delete every version of ``project`` not named in ``keep``."""
+        """Delete every version of ``project`` not named in ``keep``, and the half-written folders a
+        crash during :meth:`save` left (call it where no save of ``project`` runs)."""
         for version in self.versions(project):
             if version not in keep:
                 shutil.rmtree(self.path(project, version), ignore_errors=True)
                 logger.info('Project %s: removed old version %s', project, version)
+        for partial in (self.root / str(project)).glob(f'{PARTIAL_PREFIX}*'):
+            shutil.rmtree(partial, ignore_errors=True)
+            logger.warning('Project %s: removed %s, left by a save that did not finish', project, partial.name)
 

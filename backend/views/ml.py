@@ -4,7 +4,7 @@ import logging
 
 from flask import Blueprint
 
-from backend.errors import RequestError, Unprocessable
+from backend.errors import PayloadTooLarge, RequestError, Unprocessable
 from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED, parse_project_id
 from backend.scheduler import request_cold_start
@@ -70,6 +70,7 @@ def predict():
     task_type = parse_label_config(xml) if xml else project and project.label_config()
     if not task_type:
         raise RequestError('label_config: missing, and no config is stored for this project')
+    _check_size(tasks, task_type, ctx.settings)
     version = project.model_version() if project else UNTRAINED
     predictor = ctx.models.get(project.id, version) if version not in (UNTRAINED, COLD_START) else None
     if predictor is not None and predictor.card.kind != task_type.NAME:
@@ -79,6 +80,17 @@ def predict():
                                ctx.settings.max_text_chars)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
+
+
+def _check_size(tasks, task_type, settings):
+    """Refuse a request over ``MAX_PREDICT_TASKS`` tasks or ``MAX_PREDICT_CHARS`` characters of data."""
+    if len(tasks) > settings.max_predict_tasks:
+        raise PayloadTooLarge(f'tasks: {len(tasks)} in one request; the limit is MAX_PREDICT_TASKS='
+                              f'{settings.max_predict_tasks} (select fewer tasks)')
+    chars = sum(len(value) for task in tasks if isinstance(value := (task.get('data') or {}).get(task_type.field), str))
+    if chars > settings.max_predict_chars:
+        raise PayloadTooLarge(f'tasks: {chars} characters of data.{task_type.field}; the limit is '
+                              f'MAX_PREDICT_CHARS={settings.max_predict_chars} (select fewer tasks)')
 
 
 def _project_params(extra_params):

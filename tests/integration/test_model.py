@@ -36,9 +36,11 @@ def test_acquisition_scores_every_text(predictor, bbc, strategy):
 
 def test_store_round_trip_and_cache(predictor, bbc, tmp_path):
     store = VersionStore(tmp_path)
+    (tmp_path / '7' / '.partial-v0-dead').mkdir(parents=True)  # a crash during an earlier save
     store.save('7', 'v1', predictor, {'note': 'x'})
-    assert store.versions('7') == ['v1']
-    assert not [p for p in (tmp_path / '7').iterdir() if p.name.startswith('.partial')]
+    assert store.versions('7') == ['v1'], 'a half-written folder is never listed'
+    store.prune('7', {'v1'})
+    assert [p.name for p in (tmp_path / '7').iterdir()] == ['v1'], 'prune removes what a crash left'
     texts = [t for t, _ in bbc[50:55]]
     cache = ModelCache(store, size=1)
     loaded = cache.get('7', 'v1')

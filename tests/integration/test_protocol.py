@@ -79,7 +79,8 @@ def test_webhook_records_annotations_and_counts_them(client, redis):
     assert response.status_code == 200
     assert response.json['stored'] == 1 and response.json['pending'] == 1
     updated = payloads.annotation_created(10, 1, 'Stocks rallied', 'politics', action='ANNOTATION_UPDATED')
-    client.post('/webhook', json=updated)
+    assert client.post('/webhook', json=updated).json['pending'] == 1, 'an update does not count again'
+    assert client.post('/webhook', json=updated).json['pending'] == 1, 'nor does a retried webhook'
     examples = ProjectState(redis, '1').examples()
     assert examples == [{'task': 1, 'text': 'Stocks rallied', 'choices': ['politics']}]
 
@@ -199,3 +200,15 @@ def test_unknown_route_and_method_are_json(client):
     assert client.get('/nowhere').status_code == 404
     assert client.get('/nowhere').json['status'] == 404
     assert client.get('/predict').status_code == 405
+
+
+def test_predict_over_the_task_or_character_cap_is_413_naming_the_limit(env, monkeypatch):
+    monkeypatch.setenv('MAX_PREDICT_TASKS', '3')
+    monkeypatch.setenv('MAX_PREDICT_CHARS', '100')
+    client = create_app().test_client()
+    tasks = [payloads.task(i, 'x' * 30) for i in range(4)]
+    response = client.post('/predict', json=payloads.predict(tasks))
+    assert response.status_code == 413 and 'MAX_PREDICT_TASKS=3' in response.json['error']
+    response = client.post('/predict', json=payloads.predict([payloads.task(1, 'x' * 101)]))
+    assert response.status_code == 413 and '101 characters of data.text' in response.json['error']
+    assert client.post('/predict', json=payloads.predict(tasks[:3])).status_code == 200
