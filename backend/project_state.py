@@ -64,7 +64,7 @@ class ProjectState:
         pipe.execute()
         return config
 
-    def label_config(self):
+    def task_type(self):
         """The :class:`~model.task_types.TaskType` of the last label config seen, or None."""
         xml = self.redis.get(self.key('config'))
         return parse_label_config(xml.decode()) if xml else None

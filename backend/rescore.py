@@ -32,7 +32,7 @@ def rescore_project(project_id, version):
     project = ctx.project(project_id)
     if project.current_version() != version:
         return {'status': 'skipped', 'reason': f'{version} is no longer the current version'}
-    task_type = project.label_config()
+    task_type = project.task_type()
     label_studio = LabelStudioProject.for_project(ctx, project)
     predictor = ctx.models.get(project.id, version)
     rng = np.random.default_rng(zlib.crc32(version.encode()))
@@ -56,7 +56,7 @@ def cold_start_project(project_id):
     project = ctx.project(project_id)
     if project.current_version() is not None:
         return {'status': 'skipped', 'reason': 'the project already has a trained version'}
-    task_type = project.label_config()
+    task_type = project.task_type()
     label_studio = LabelStudioProject.for_project(ctx, project)
     max_chars = ctx.settings.max_text_chars
     tasks = [t for t in _unlabeled_tasks(label_studio, task_type)

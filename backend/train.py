@@ -39,7 +39,7 @@ def train_project(project_id):
 
 
 def _train(ctx, project):
-    task_type = project.label_config()
+    task_type = project.task_type()
     if task_type is None:
         return _skipped(project, 'no label config seen yet (connect the project, or send a webhook)')
     if ctx.settings.label_studio_enabled:

@@ -67,7 +67,7 @@ def predict():
         raise RequestError('tasks: expected a list of task objects')
     project = ctx.project(parse_project_id(body['project'])) if body.get('project') else None
     xml = body.get('label_config')
-    task_type = parse_label_config(xml) if xml else project and project.label_config()
+    task_type = parse_label_config(xml) if xml else project and project.task_type()
     if not task_type:
         raise RequestError('label_config: missing, and no config is stored for this project')
     _check_size(tasks, task_type, ctx.settings)

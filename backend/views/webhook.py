@@ -43,7 +43,7 @@ def webhook():
 
 
 def _record_annotations(ctx, project, body):
-    task_type = project.label_config()
+    task_type = project.task_type()
     if task_type is None:
         raise Unprocessable(f'project {project.id}: no labeling config known; connect the project '
                             'to the backend (it calls /setup) or send the project in the webhook')

@@ -19,7 +19,7 @@ def test_setup_answers_untrained_and_stores_config_and_params(client, redis):
     assert response.status_code == 200
     assert response.json == {'model_version': 'untrained'}
     project = ProjectState(redis, '1')
-    assert project.label_config().labels == ('business', 'entertainment', 'politics', 'sports', 'tech')
+    assert project.task_type().labels == ('business', 'entertainment', 'politics', 'sports', 'tech')
     assert project.params() == {'strategy': 'entropy', 'train_every': 2}
 
 
