@@ -87,23 +87,31 @@ class SpanPredictor:
 
     def _infer_chunk(self, texts, mc_passes, rng):
         windows = tokenize_windows(self.tokenizer, texts, self.card.max_length)
-        token_vectors = self._token_vectors(windows)
-        probabilities, offsets, embeddings, mc = [], [], [], []
-        for index in range(len(texts)):
-            mine = [(w, v) for w, v in zip(windows, token_vectors) if w.text == index]
-            spans = np.array([o for w, _ in mine for o in w.offsets if o[1] > o[0]], dtype=np.int64).reshape(-1, 2)
-            vectors = np.concatenate([v for _, v in mine]) if mine else np.zeros((0, self._hidden()), np.float32)
-            unique, inverse = np.unique(spans, axis=0, return_inverse=True)
-            merged = np.zeros((len(unique), vectors.shape[1]), dtype=np.float32)
-            np.add.at(merged, inverse.reshape(-1), vectors)
-            merged /= np.maximum(np.bincount(inverse.reshape(-1), minlength=len(unique)), 1)[:, None]
-            offsets.append(unique)
-            probabilities.append(self._probabilities(merged))
-            embeddings.append(merged.mean(axis=0) if len(merged) else np.zeros(vectors.shape[1], np.float32))
-            if mc_passes:
-                mc.append(np.stack([self._probabilities(merged * self._keep(merged.shape, rng))
-                                    for _ in range(mc_passes)]))
-        return SpanInference(probabilities, offsets, np.array(embeddings, dtype=np.float32).reshape(len(texts), -1), mc)
+        by_text = [[] for _ in texts]
+        for window, vectors in zip(windows, self._token_vectors(windows)):
+            by_text[window.text].append((window, vectors))
+        offsets, merged = zip(*(self._merge(pieces) for pieces in by_text)) if texts else ((), ())
+        # The head runs once over every token of the chunk; the rows are then split by text.
+        tokens = np.concatenate(merged) if merged else np.zeros((0, self._hidden()), np.float32)
+        ends = np.cumsum([len(m) for m in merged])[:-1]
+        probabilities = np.split(self._probabilities(tokens), ends)
+        mc = []
+        if mc_passes:
+            passes = np.stack([self._probabilities(tokens * self._keep(tokens.shape, rng)) for _ in range(mc_passes)])
+            mc = np.split(passes, ends, axis=1)
+        embeddings = np.array([m.mean(axis=0) if len(m) else np.zeros(self._hidden(), np.float32) for m in merged],
+                              dtype=np.float32).reshape(len(texts), -1)
+        return SpanInference(list(probabilities), list(offsets), embeddings, list(mc))
+
+    def _merge(self, pieces):
+        """The offsets ``(num_tokens, 2)`` and embeddings of one text's tokens, from its windows' pieces."""
+        spans = np.array([o for w, _ in pieces for o in w.offsets if o[1] > o[0]], dtype=np.int64).reshape(-1, 2)
+        vectors = np.concatenate([v for _, v in pieces]) if pieces else np.zeros((0, self._hidden()), np.float32)
+        unique, inverse = np.unique(spans, axis=0, return_inverse=True)
+        merged = np.zeros((len(unique), vectors.shape[1]), dtype=np.float32)
+        np.add.at(merged, inverse.reshape(-1), vectors)
+        merged /= np.maximum(np.bincount(inverse.reshape(-1), minlength=len(unique)), 1)[:, None]
+        return unique, merged
 
     def _token_vectors(self, windows):
         """Per window, the encoder's embeddings of its real (non-special) tokens, ``(n, hidden)``."""
