@@ -67,14 +67,14 @@ def choices_from(probabilities, labels, multi_label):
     return picked
 
 
-class Predictor:
-    """Batched inference with a :class:`~model.classifier.TextClassifier`.
+class LoadedModel:
+    """A trained :class:`~model.classifier.EncoderWithHead` ready for inference; subclasses define ``infer``.
 
     Args:
         classifier: the trained module; put in eval mode here.
-        tokenizer: the tokenizer of its encoder.
+        tokenizer: the (fast) tokenizer of its encoder.
         card: label names and settings of the version.
-        bf16: run under bfloat16 autocast (faster only on CPUs with AMX; slower without).
+        bf16: run the encoder under bfloat16 autocast (faster only on CPUs with AMX; slower without).
     """
 
     def __init__(self, classifier, tokenizer, card, bf16=False):
@@ -82,6 +82,14 @@ class Predictor:
         self.tokenizer = tokenizer
         self.card = card
         self.bf16 = bf16
+
+    def embed(self, texts):
+        """The inputs of the head, pooled per text: shape ``(len(texts), hidden_size)``."""
+        return self.infer(texts).embeddings
+
+
+class Predictor(LoadedModel):
+    """Batched inference with a :class:`~model.classifier.TextClassifier`."""
 
     def infer(self, texts, mc_passes=0, rng=None):
         """One encoder pass over ``texts``; returns an :class:`Inference`.
@@ -114,10 +122,6 @@ class Predictor:
     def predict_proba(self, texts):
         """Class probabilities of shape ``(len(texts), num_classes)``."""
         return self.infer(texts).probabilities
-
-    def embed(self, texts):
-        """Mean-pooled encoder embeddings of shape ``(len(texts), hidden_size)``."""
-        return self.infer(texts).embeddings
 
     def choices(self, probabilities_):
         """Label names predicted from probabilities of shape ``(n, num_classes)`` (:func:`choices_from`)."""

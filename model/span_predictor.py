@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from model.bio import decode_tags
+from model.predictor import LoadedModel
 from model.tagger import pad, tokenize_windows
 from strategies import score_sequences
 
@@ -36,24 +37,12 @@ class SpanInference:
     mc_token_probabilities: list = None
 
 
-class SpanPredictor:
-    """Batched inference with a :class:`~model.tagger.TokenTagger`.
+class SpanPredictor(LoadedModel):
+    """Batched inference with a :class:`~model.tagger.TokenTagger`; ``card.labels`` are the entity labels.
 
     A text longer than ``card.max_length`` tokens is read in overlapping
     windows; a token seen by two windows gets the mean of its two embeddings.
-
-    Args:
-        classifier: the trained tagger; put in eval mode here.
-        tokenizer: the (fast) tokenizer of its encoder.
-        card: entity labels (``card.labels``) and settings of the version.
-        bf16: run the encoder under bfloat16 autocast.
     """
-
-    def __init__(self, classifier, tokenizer, card, bf16=False):
-        self.classifier = classifier.eval()
-        self.tokenizer = tokenizer
-        self.card = card
-        self.bf16 = bf16
 
     def infer(self, texts, mc_passes=0, rng=None):
         """Tag probabilities of every token of ``texts``; returns a :class:`SpanInference`."""
@@ -80,10 +69,6 @@ class SpanPredictor:
                                mc_token_probabilities=inference.mc_token_probabilities,
                                embeddings=inference.embeddings, labeled_embeddings=labeled_embeddings,
                                batch_size=batch_size)
-
-    def embed(self, texts):
-        """Mean token embeddings of shape ``(len(texts), hidden_size)``."""
-        return self.infer(texts).embeddings
 
     def _infer_chunk(self, texts, mc_passes, rng):
         windows = tokenize_windows(self.tokenizer, texts, self.card.max_length)
