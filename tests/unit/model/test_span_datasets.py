@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from model.datasets import SPAN_DATASETS, DatasetError, from_conll, spans_from_label_studio_export, wnut16
+from model.datasets import (SPAN_DATASETS, DatasetError, export_has_spans, from_conll,
+                            spans_from_label_studio_export, wnut16)
 
 def test_conll_spans_cover_the_entity_words(tmp_path):
     path = tmp_path / 'train.conll'
@@ -75,6 +76,10 @@ def test_label_studio_span_export_takes_the_first_non_cancelled_annotation(tmp_p
     assert texts == ['Ada Lovelace joined Acme', 'Nothing here']
     assert spans == [[(0, 12, 'PER'), (20, 24, 'ORG')], []]
     assert labels == ['ORG', 'PER']
+    assert export_has_spans(path), 'lsal simulate reads it as spans'
+    path.write_text(json.dumps([{'id': 1, 'data': {'text': 'x'}, 'annotations': [{'result': [
+        {'type': 'choices', 'value': {'choices': ['news']}}]}]}]))
+    assert not export_has_spans(path), 'and a Choices export as classes'
 
 
 @pytest.mark.parametrize(('start', 'end'), [(3, 3), (5, 2), (-1, 2), (0, 6), ('0', 2), (0.0, 2), (None, 2)])
