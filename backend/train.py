@@ -44,7 +44,8 @@ def _train(ctx, project):
         return _skipped(project, 'no label config seen yet (connect the project, or send a webhook)')
     if ctx.settings.label_studio_enabled:
         _sync_examples(ctx, project, task_type)
-    examples = project.examples()
+    # Examples stored under an earlier config of another type cannot train this one.
+    examples = [e for e in project.examples() if task_type.holds(e)]
     reason = task_type.untrainable(examples)
     if reason:
         return _skipped(project, reason)

@@ -16,9 +16,17 @@ import time
 import numpy as np
 import torch
 from sklearn.metrics import cohen_kappa_score, f1_score
-from small_text import (BreakingTies, GreedyCoreset, LeastConfidence, PoolBasedActiveLearner,
-                        PredictionEntropy, RandomSampling, TransformerBasedClassificationFactory,
-                        TransformerModelArguments, TransformersDataset)
+from small_text import (
+    BreakingTies,
+    GreedyCoreset,
+    LeastConfidence,
+    PoolBasedActiveLearner,
+    PredictionEntropy,
+    RandomSampling,
+    TransformerBasedClassificationFactory,
+    TransformerModelArguments,
+    TransformersDataset,
+)
 from transformers import AutoTokenizer
 
 QUERY_STRATEGIES = {

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from model.simulation import initial_indices, rounds_per_run, split
+from model.task_types import TextClassification
 
 RUNNER = Path(__file__).with_name('small_text_runner.py')
 
@@ -59,6 +60,7 @@ class SmallTextRuns:
 
     Attributes:
         strategies: the names the rows carry, ``small-text <strategy>``.
+        task_types: small-text classifies texts; it has no span labeling.
     """
 
     def __init__(self, python, strategies=('random', 'breaking_ties')):
@@ -67,6 +69,7 @@ class SmallTextRuns:
         self.python = str(python)
         self.query_strategies = tuple(strategies)
         self.strategies = tuple(f'small-text {strategy}' for strategy in strategies)
+        self.task_types = (TextClassification.NAME,)
 
     def __call__(self, task_type, examples, base_model, config, skip=frozenset(), progress=None):
         """Yield each campaign's round dicts, like :func:`model.simulation.campaigns` (text classification)."""

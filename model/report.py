@@ -3,6 +3,7 @@ import numpy as np
 
 from model.simulation import BASELINE, TARGET_FRACTION
 
+
 def summary_table(summary, metric='accuracy', target_fraction=TARGET_FRACTION):
     """A Markdown table: ``metric`` at label counts and area under the curve, mean ± std over seeds.
 

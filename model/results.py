@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model.exceptions import ModelError
 
+
 def round_fields(metrics):
     """Columns of the per-round CSV for a task type's ``CURVE_METRICS``."""
     return ('dataset', 'strategy', 'seed', 'round', 'labels', *metrics, 'agreement', 'train_seconds',

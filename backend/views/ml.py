@@ -40,18 +40,17 @@ def setup():
         raise RequestError('schema: expected the project\'s labeling config (XML text)')
     params = _project_params(body.get('extra_params'))
     try:
-        task_type = project.save_label_config(schema)
-    except LabelConfigError as error:
+        task_type = parse_label_config(schema)
+        strategy = params.get('strategy', context().settings.strategy)
+        if strategy not in task_type.STRATEGIES:
+            raise Unprocessable(f'strategy: {strategy!r} does not score {task_type.NAME} tasks; '
+                                f'choose one of {", ".join(task_type.STRATEGIES)}')
+    except (LabelConfigError, Unprocessable) as error:
         # Label Studio shows its user only "422 Client Error": keep the reason where people look.
-        logger.warning('Project %s: /setup refused the labeling config: %s', project.id, error)
+        logger.warning('Project %s: /setup refused: %s', project.id, error)
         project.record_setup_error(str(error))
         raise
-    strategy = params.get('strategy', context().settings.strategy)
-    if strategy not in task_type.STRATEGIES:
-        message = (f'strategy: {strategy!r} does not score {task_type.NAME} tasks; '
-                   f'choose one of {", ".join(task_type.STRATEGIES)}')
-        project.record_setup_error(message)
-        raise Unprocessable(message)
+    project.save_label_config(schema)
     project.save_params(params)
     project.record_setup_error(None)
     request_cold_start(context(), project)
@@ -67,6 +66,8 @@ def predict():
         raise RequestError('tasks: expected a list of task objects')
     project = ctx.project(parse_project_id(body['project'])) if body.get('project') else None
     xml = body.get('label_config')
+    if xml is not None and not isinstance(xml, str):
+        raise RequestError('label_config: expected the labeling config as XML text')
     task_type = parse_label_config(xml) if xml else project and project.task_type()
     if not task_type:
         raise RequestError('label_config: missing, and no config is stored for this project')
@@ -87,7 +88,8 @@ def _check_size(tasks, task_type, settings):
     if len(tasks) > settings.max_predict_tasks:
         raise PayloadTooLarge(f'tasks: {len(tasks)} in one request; the limit is MAX_PREDICT_TASKS='
                               f'{settings.max_predict_tasks} (select fewer tasks)')
-    chars = sum(len(value) for task in tasks if isinstance(value := (task.get('data') or {}).get(task_type.field), str))
+    chars = sum(len(task['data'][task_type.field]) for task in tasks
+                if isinstance(task.get('data'), dict) and isinstance(task['data'].get(task_type.field), str))
     if chars > settings.max_predict_chars:
         raise PayloadTooLarge(f'tasks: {chars} characters of data.{task_type.field}; the limit is '
                               f'MAX_PREDICT_CHARS={settings.max_predict_chars} (select fewer tasks)')

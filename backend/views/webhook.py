@@ -31,7 +31,7 @@ def webhook():
     if action not in HANDLED_ACTIONS:
         return {'status': 'ignored', 'action': action}
     project = ctx.project(parse_project_id(body.get('project') or _annotation_project(body)))
-    if isinstance(body.get('project'), dict) and body['project'].get('label_config'):
+    if isinstance(body.get('project'), dict) and isinstance(body['project'].get('label_config'), str):
         project.save_label_config(body['project']['label_config'])
     if action == 'START_TRAINING':
         job_id, queued = request_training(ctx, project, force=True)

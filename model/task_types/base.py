@@ -99,6 +99,10 @@ class TaskType(ABC):
         """
 
     @abstractmethod
+    def holds(self, example):
+        """Whether a stored example is one of this type's (the config may have changed type since)."""
+
+    @abstractmethod
     def untrainable(self, examples):
         """Why ``examples`` cannot train a model yet, or None."""
 

@@ -43,10 +43,6 @@ class LabelConfig:
         self.controls = [e for e in elements if e.tag in CONTROL_TAGS]
         self.objects = [e for e in elements if e.tag in OBJECT_TAGS]
 
-    def tags(self):
-        """Names of the control and object tags, sorted (``['Choices', 'Text']``)."""
-        return sorted({e.tag for e in self.controls + self.objects})
-
     def target(self, control, object_tag):
         """The ``object_tag`` element ``control`` points at with ``toName``."""
         found = [e for e in self.objects if e.get('name') == control.get('toName')]

@@ -8,10 +8,30 @@ a span, and draws a prediction's ``start``/``end`` as code points
 from dataclasses import dataclass
 
 from model.evaluation import entity_metrics
+from model.span_predictor import SPANS
 from model.span_training import fine_tune_spans
 from model.task_types.base import AnnotationRejected, TaskType
 from model.task_types.label_config import LabelConfigError, inline_text_field, label_values
 from strategies import SEQUENCE_STRATEGIES
+
+
+def clean_spans(text, spans):
+    """``(start, end, label)`` spans as the tagger can learn them, and how many were dropped.
+
+    Whitespace at the edges is trimmed (a predicted span never has it, so it
+    would never match), spans left empty are dropped, and overlaps are resolved
+    by :func:`resolve_overlaps`.
+    """
+    trimmed = []
+    for start, end, label in spans:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            trimmed.append((start, end, label))
+    kept, _ = resolve_overlaps(trimmed)
+    return kept, len(spans) - len(kept)
 
 
 def resolve_overlaps(spans):
@@ -30,10 +50,10 @@ def resolve_overlaps(spans):
 @dataclass(frozen=True)
 class SpanLabeling(TaskType):
     """Labels over a text. Examples are ``{"task", "text", "spans": [[start, end, label], ...], "dropped"}``
-    with offsets in code points; ``dropped`` counts overlapping spans left out.
+    with offsets in code points; ``dropped`` counts spans left out (overlapping, or only whitespace).
     """
 
-    NAME = 'spans'
+    NAME = SPANS
     CONTROL = 'Labels'
     OBJECT = 'Text'
     STRATEGIES = SEQUENCE_STRATEGIES
@@ -67,11 +87,17 @@ class SpanLabeling(TaskType):
         reason = self.skip_reason(text, max_chars)
         if reason:
             raise AnnotationRejected(f'task {task.get("id")}: {reason}')
-        spans = [self._span(annotation.get('id'), text, region) for region in annotation.get('result') or ()
+        result = annotation.get('result') or []
+        if not isinstance(result, list):
+            raise AnnotationRejected(f'annotation {annotation.get("id")}: result must be a list of regions')
+        spans = [self._span(annotation.get('id'), text, region) for region in result
                  if isinstance(region, dict) and region.get('from_name') == self.from_name]
-        kept, dropped = resolve_overlaps(spans)
+        kept, dropped = clean_spans(text, spans)
         return {'task': int(task.get('id', annotation.get('task'))), 'text': text,
                 'spans': [list(span) for span in kept], 'dropped': dropped}
+
+    def holds(self, example):
+        return 'spans' in example
 
     def untrainable(self, examples):
         if len(examples) < 2:
@@ -81,25 +107,22 @@ class SpanLabeling(TaskType):
         return None
 
     def fine_tune(self, base_model, examples, training, bf16=False):
-        return fine_tune_spans(base_model, [e['text'] for e in examples],
-                               [[tuple(span) for span in e['spans']] for e in examples], list(self.labels),
-                               config=training, bf16=bf16)
+        return fine_tune_spans(base_model, [e['text'] for e in examples], [self._known(e) for e in examples],
+                               list(self.labels), config=training, bf16=bf16)
 
     def metrics(self, outputs, examples):
         """Entity-level micro precision, recall and F1 by exact span and type, and F1 per type."""
-        return entity_metrics([[tuple(span) for span in e['spans']] for e in examples], outputs)
+        return entity_metrics([self._known(e) for e in examples], outputs)
 
     def predict(self, predictor, texts, acquisition, rng):
         """Outputs are ``(start, end, label)`` spans per text."""
         inference, scores = acquisition.score(predictor, texts, rng)
-        found = predictor.spans(texts, inference)
-        # Label Studio drops a whole prediction with a label its config no longer has.
-        results = [[self._region(text, span) for span in spans if span[2] in self.labels]
-                   for text, spans in zip(texts, found)]
+        found = self._configured(predictor.spans(texts, inference))
+        results = [[self._region(text, span) for span in spans] for text, spans in zip(texts, found)]
         return results, scores, [[span[:3] for span in spans] for spans in found]
 
     def outputs(self, predictor, texts):
-        return [[span[:3] for span in spans] for spans in predictor.spans(texts)]
+        return [[span[:3] for span in spans] for spans in self._configured(predictor.spans(texts))]
 
     def agreement(self, outputs, other):
         """Entity-level F1 of one version's spans against the other's (symmetric)."""
@@ -107,7 +130,15 @@ class SpanLabeling(TaskType):
 
     def training_notes(self, examples):
         return {'num_spans': sum(len(e['spans']) for e in examples),
-                'overlapping_spans_dropped': sum(e.get('dropped', 0) for e in examples)}
+                'spans_dropped': sum(e.get('dropped', 0) for e in examples)}
+
+    def _configured(self, found):
+        """Spans whose label the config still has: Label Studio drops a whole prediction with another."""
+        return [[span for span in spans if span[2] in self.labels] for spans in found]
+
+    def _known(self, example):
+        """An example's spans whose label the config still has, as tuples."""
+        return [tuple(span) for span in example['spans'] if span[2] in self.labels]
 
     def _span(self, annotation_id, text, region):
         """``(start, end, label)`` in code points from a ``labels`` result item, checked against the text."""

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.evaluation import classification_metrics, indicators
-from model.predictor import choices_from
+from model.predictor import TEXT_CLASSIFICATION, choices_from
 from model.task_types.base import AnnotationRejected, TaskType
 from model.task_types.label_config import inline_text_field, label_values
 from model.training import fine_tune
@@ -21,7 +21,7 @@ class TextClassification(TaskType):
 
     multi_label: bool = False
 
-    NAME = 'text_classification'
+    NAME = TEXT_CLASSIFICATION
     CONTROL = 'Choices'
     OBJECT = 'Text'
     STRATEGIES = STRATEGIES
@@ -75,6 +75,9 @@ class TextClassification(TaskType):
         if not text.strip():
             raise AnnotationRejected(f'task {task.get("id")}: data.{self.field} is empty')
         return {'task': int(task.get('id', annotation.get('task'))), 'text': text, 'choices': list(choices)}
+
+    def holds(self, example):
+        return 'choices' in example
 
     def untrainable(self, examples):
         classes = {choice for example in examples for choice in example['choices']}

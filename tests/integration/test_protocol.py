@@ -44,6 +44,9 @@ def test_predict_before_training_gives_no_preannotation_and_a_random_order(clien
     (b'{"tasks": [1], "project": "1.2"}', 400, 'tasks: expected a list of task objects'),
     (b'{"tasks": [{"id": 3, "data": {"body": "x"}}], "project": "1"}', 400, 'label_config: missing'),
     (b'{"tasks": [], "project": "x.1"}', 400, 'project: expected a Label Studio project id'),
+    (b'{"tasks": [], "project": "1", "label_config": {"View": 1}}', 400, 'label_config: expected the labeling'),
+    (b'{"tasks": [{"id": 3, "data": "abc"}], "project": "1", "label_config": "' + payloads.LABEL_CONFIG.replace(
+        '"', '\\"').replace('\n', ' ').encode() + b'"}', 422, 'task 3: data.text is missing or not text'),
 ])
 def test_predict_bad_input(client, body, status, message):
     response = client.post('/predict', data=body, content_type='application/json')

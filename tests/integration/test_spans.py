@@ -1,5 +1,6 @@
 """Span labeling through the backend: webhooks -> a real RQ worker fine-tunes a token tagger -> /predict spans."""
 import pytest
+from rq.job import Job
 
 from backend.project_state import ProjectState
 from tests import payloads
@@ -51,7 +52,7 @@ def test_span_annotations_train_publish_and_predict_exact_spans(client, trained,
     assert version.startswith('v1-')
     details = listed['details'][version]
     assert listed['task_type']['type'] == 'spans' and details['type'] == 'spans'
-    assert details['overlapping_spans_dropped'] == 1
+    assert details['spans_dropped'] == 1
     assert details['num_train'] + details['metrics']['num_eval'] == 24
     assert details['metrics']['evaluated'] is True
     assert set(details['metrics']) >= {'precision', 'recall', 'f1', 'per_type'}
@@ -113,9 +114,23 @@ def test_refused_config_is_named_in_setup_and_in_versions(client):
     assert client.get('/versions?project=3').json['projects']['3']['setup_error'] is None
 
 
-def test_strategy_a_type_cannot_score_is_refused_at_setup(client):
+def test_strategy_a_type_cannot_score_is_refused_at_setup_and_nothing_saved(client, redis):
     response = client.post('/setup', json=payloads.setup(extra_params={'strategy': 'max_entropy'}))
     assert response.status_code == 422
     assert "'max_entropy' does not score text_classification tasks" in response.json['error']
+    assert ProjectState(redis, '1').task_type() is None
     spans = client.post('/setup', json=payloads.setup('2.17', payloads.SPAN_CONFIG, {'strategy': 'max_entropy'}))
     assert spans.status_code == 200
+
+
+def test_examples_of_an_earlier_config_type_do_not_crash_training(client, app, run_jobs, bbc, redis):
+    client.post('/setup', json=payloads.setup('2.17'))
+    for i, (text, label) in enumerate(bbc[:3], start=1):
+        client.post('/webhook', json={**payloads.annotation_created(i, i, text, label), 'project': {'id': 2}})
+    client.post('/setup', json=payloads.setup('2.17', payloads.SPAN_CONFIG))
+    job_id = client.post('/webhook', json={'action': 'START_TRAINING', 'project': {'id': 2}}).json['job_id']
+    run_jobs()
+    job = Job.fetch(job_id, connection=redis)
+    assert job.get_status() == 'finished', job.exc_info
+    assert job.return_value() == {'status': 'skipped', 'reason': '0 labeled task(s); training needs two'}
+    assert ProjectState(redis, '2').count_examples() == 3, 'the stored labels are kept'

@@ -28,6 +28,17 @@ def test_offsets_are_code_points_so_an_emoji_counts_one():
     assert found == {'task': 7, 'text': TEXT, 'spans': [[10, 13, 'Person'], [17, 22, 'Place']], 'dropped': 0}
 
 
+def test_whitespace_at_the_edges_is_trimmed_and_a_blank_span_dropped():
+    # 'Bob' with the spaces around it, and the space between 'met' and 'Bob' alone.
+    found = example(region(9, 14), region(13, 14, 'Place'))
+    assert found['spans'] == [[10, 13, 'Person']] and found['dropped'] == 1
+
+
+def test_a_result_that_is_not_a_list_is_refused():
+    with pytest.raises(AnnotationRejected, match='result must be a list'):
+        CONFIG.example_from({'id': 3, 'result': {'from_name': 'ent'}}, TASK, 20000)
+
+
 def test_no_spans_is_a_text_without_entities_and_cancelled_is_nothing():
     assert example()['spans'] == []
     assert example(region(10, 13), cancelled=True) is None
