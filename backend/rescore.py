@@ -62,12 +62,15 @@ def cold_start_project(project_id):
     task_type = project.task_type()
     label_studio = LabelStudioProject.for_project(ctx, project)
     max_chars = ctx.settings.max_text_chars
-    tasks = [t for t in _unlabeled_tasks(label_studio, task_type)
-             if not task_type.skip_reason(task_type.input_of(t, max_chars), max_chars)]
+    tasks, texts = [], []
+    for task in _unlabeled_tasks(label_studio, task_type):
+        text = task_type.input_of(task, max_chars)
+        if not task_type.skip_reason(text, max_chars):
+            tasks.append(task)
+            texts.append(text)
     if not tasks:
         return {'status': 'skipped', 'reason': 'no unlabeled task with usable data'}
     size = int(ctx.project_setting(project, 'train_every'))
-    texts = [task_type.input_of(t, max_chars) for t in tasks]
     scores = task_type.cold_start_scores(ctx.settings.base_model, texts, size,
                                          np.random.default_rng(int(project.id)), ctx.settings.max_length,
                                          bf16=ctx.settings.inference_bf16)

@@ -6,7 +6,7 @@ import torch
 
 from model.bio import decode_tags
 from model.predictor import LoadedModel
-from model.tagger import pad, tokenize_windows
+from model.tagger import tokenize_windows, window_tensors
 from strategies import score_sequences
 
 SPANS = 'spans'
@@ -105,8 +105,7 @@ class SpanPredictor(LoadedModel):
         with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.bf16):
             for start in range(0, len(order), WINDOWS_PER_BATCH):
                 index = order[start:start + WINDOWS_PER_BATCH]
-                ids = torch.tensor(pad([windows[i].input_ids for i in index], self.tokenizer.pad_token_id))
-                mask = torch.tensor(pad([[1] * len(windows[i].input_ids) for i in index], 0))
+                ids, mask = window_tensors([windows[i] for i in index], self.tokenizer.pad_token_id)
                 tokens = self.classifier.embed(ids, mask).float().numpy()
                 for row, i in enumerate(index):
                     real = [e > s for s, e in windows[i].offsets]

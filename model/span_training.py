@@ -7,7 +7,7 @@ from model.bio import IGNORED, encode_spans, tag_names
 from model.exceptions import TrainingDataError
 from model.predictor import ModelCard
 from model.span_predictor import SPANS, SpanPredictor
-from model.tagger import TokenTagger, pad, tokenize_windows
+from model.tagger import TokenTagger, pad, tokenize_windows, window_tensors
 from model.training import TrainingConfig, load_tokenizer, train_steps
 
 MAX_TAG_WEIGHT = 10.0
@@ -38,8 +38,7 @@ def fine_tune_spans(base_model, texts, spans, labels, config=None, bf16=False):
     tagger = TokenTagger.from_encoder(base_model, len(tag_names(labels)))
     windows = tokenize_windows(tokenizer, texts, config.max_length)
     targets = [encode_spans(w.offsets, spans[w.text], labels).tolist() for w in windows]
-    input_ids = torch.tensor(pad([w.input_ids for w in windows], tokenizer.pad_token_id))
-    attention_mask = torch.tensor(pad([[1] * len(w.input_ids) for w in windows], 0))
+    input_ids, attention_mask = window_tensors(windows, tokenizer.pad_token_id)
     target = torch.tensor(pad(targets, IGNORED))
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORED,
                                   weight=_tag_weights(target, len(tag_names(labels))) if config.class_weights else None)

@@ -1,6 +1,8 @@
 """A transformer encoder with a linear tag head on every token (span labeling)."""
 from dataclasses import dataclass
 
+import torch
+
 from model.classifier import EncoderWithHead
 
 WINDOW_STRIDE_FRACTION = 4
@@ -41,6 +43,12 @@ def tokenize_windows(tokenizer, texts, max_length):
                         return_offsets_mapping=True)
     return [Window(text, ids, [tuple(pair) for pair in offsets]) for text, ids, offsets in
             zip(encoded['overflow_to_sample_mapping'], encoded['input_ids'], encoded['offset_mapping'])]
+
+
+def window_tensors(windows, pad_token_id):
+    """``(input_ids, attention_mask)`` of ``windows``, right-padded to the longest: ``(len(windows), width)``."""
+    return (torch.tensor(pad([w.input_ids for w in windows], pad_token_id)),
+            torch.tensor(pad([[1] * len(w.input_ids) for w in windows], 0)))
 
 
 def pad(rows, value):
