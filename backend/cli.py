@@ -23,6 +23,10 @@ DEFAULT_PORT = 9090
 DEFAULT_HOST = '0.0.0.0'
 """Listen on every interface, as Label Studio ML backends do (set BASIC_AUTH_* when exposed)."""
 
+MAINTENANCE_SECONDS = 10
+"""Seconds between a worker's maintenance rounds (RQ's default is 600): restart a scheduler that died,
+move jobs of dead workers to their retry."""
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog='lsal', description='Active-learning ML backend for Label Studio.')
@@ -75,8 +79,9 @@ def _worker(settings, args):
     if not settings.redis_url:
         raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
     redis = connect(settings.redis_url)
-    # The scheduler runs delayed retries of failed jobs.
-    Worker([settings.queue_name], connection=redis).work(with_scheduler=True)
+    # The scheduler runs delayed retries of failed jobs. Frequent maintenance lets a live worker take
+    # the scheduler over from a dead one, and requeue a killed worker's jobs, within a minute or two.
+    Worker([settings.queue_name], connection=redis, maintenance_interval=MAINTENANCE_SECONDS).work(with_scheduler=True)
     return 0
 
 

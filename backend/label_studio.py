@@ -1,7 +1,10 @@
 """Calls back into Label Studio through label-studio-sdk."""
 import logging
+from contextlib import contextmanager
 
+import httpx
 from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
 
 logger = logging.getLogger(__name__)
 
@@ -13,6 +16,23 @@ UNCERTAINTY_SAMPLING = 'Uncertainty sampling'
 
 REQUEST_TIMEOUT = 60
 """Seconds one API call may take."""
+
+
+class LabelStudioUnavailable(Exception):
+    """Label Studio did not answer, or answered with a server error."""
+
+
+@contextmanager
+def _reaching(what):
+    """Turn a connection failure or a 5xx of ``what`` into :class:`LabelStudioUnavailable`."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise LabelStudioUnavailable(f'{what}: {type(error).__name__}: {error}') from error
+    except ApiError as error:
+        if error.status_code is not None and error.status_code < 500:
+            raise
+        raise LabelStudioUnavailable(f'{what}: HTTP {error.status_code}') from error
 
 
 class LabelStudioProject:
@@ -35,19 +55,21 @@ class LabelStudioProject:
 
     def tasks(self):
         """Every task of the project as a dict, annotations included."""
-        pager = self.client.tasks.list(project=self.id, fields='all', page_size=PAGE_SIZE)
-        for task in pager:
-            yield task.dict() if hasattr(task, 'dict') else dict(task)
+        with _reaching(f'listing the tasks of project {self.id}'):
+            for task in self.client.tasks.list(project=self.id, fields='all', page_size=PAGE_SIZE):
+                yield task.dict() if hasattr(task, 'dict') else dict(task)
 
     def import_predictions(self, predictions):
         """Store predictions (dicts with ``task``, ``result``, ``score``, ``model_version``)."""
         if predictions:
-            self.client.projects.import_predictions(id=self.id, request=predictions)
+            with _reaching(f'importing predictions into project {self.id}'):
+                self.client.projects.import_predictions(id=self.id, request=predictions)
 
     def use_version(self, version, uncertainty_sampling):
         """Make ``version``'s scores the ones the project orders by."""
         fields = {'model_version': version}
         if uncertainty_sampling:
             fields['sampling'] = UNCERTAINTY_SAMPLING
-        self.client.projects.update(id=self.id, **fields)
+        with _reaching(f'updating project {self.id}'):
+            self.client.projects.update(id=self.id, **fields)
         logger.info('Label Studio project %s: model_version set to %s', self.id, version)

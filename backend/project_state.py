@@ -27,6 +27,27 @@ def parse_project_id(value):
     return text
 
 
+_OWNED = """
+local value = redis.call('get', KEYS[1])
+local owned = value == ARGV[1] or (value and string.sub(value, 1, #ARGV[1] + 1) == ARGV[1] .. ' ')
+"""
+"""Lua: whether ``KEYS[1]`` holds ``ARGV[1]``, alone or as its first word (a lease's token)."""
+
+_DELETE_IF_OWNED = _OWNED + "if owned then return redis.call('del', KEYS[1]) end return 0"
+_EXPIRE_IF_OWNED = _OWNED + "if owned then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+
+_CLAIM = """
+local claim = ARGV[1] .. ' ' .. (redis.call('get', KEYS[2]) or '0')
+if redis.call('set', KEYS[1], claim, 'NX', 'EX', ARGV[2]) then return claim end
+return false
+"""
+"""Take the training lease, recording how many annotations were stored when the training started."""
+
+_RAISE_TO = """
+if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
+"""
+
+
 def _upgraded(summary):
     """A version summary in today's shape: agreements stored before spans said only ``kappa``."""
     agreement = summary.get('agreement')
@@ -97,13 +118,14 @@ class ProjectState:
 
         An annotation sent again (an update, a retried webhook) replaces its
         example without counting twice. Returns the number of annotations
-        pending since the last training started.
+        pending (see :meth:`pending`).
         """
         added = self.redis.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
         pipe = self.redis.pipeline()
-        pipe.incrby(self.key('pending'), added)
+        pipe.incrby(self.key('labels_added'), added)
         pipe.sadd(keys.PROJECTS, self.id)
-        return pipe.execute()[0]
+        pipe.execute()
+        return self.pending()
 
     def delete_examples(self, annotation_ids):
         """Forget the examples of these annotations; returns how many were stored."""
@@ -132,17 +154,54 @@ class ProjectState:
     def count_examples(self):
         return self.redis.hlen(self.key('labels'))
 
+    def labels_added(self):
+        """How many annotations were ever stored (an annotation sent again counts once)."""
+        return int(self.redis.get(self.key('labels_added')) or 0)
+
     def pending(self):
-        return int(self.redis.get(self.key('pending')) or 0)
+        """Annotations stored since the last training that published, or since the running one started.
 
-    def take_pending(self):
-        """Reset the pending count to 0 and return what it was."""
-        return int(self.redis.getset(self.key('pending'), 0) or 0)
+        Derived from counters rather than moved between them, so a training
+        that dies (a killed worker) gives nothing back and loses nothing: its
+        lease expires and its annotations count as pending again.
+        """
+        added, trained, claim = self.redis.mget(self.key('labels_added'), self.key('labels_trained'),
+                                                self.key('training'))
+        covered = max(int(trained or 0), int(claim.split()[1]) if claim else 0)
+        return max(int(added or 0) - covered, 0)
 
-    def restore_pending(self, count):
-        """Give back a count taken by a training that did not publish."""
-        if count:
-            self.redis.incrby(self.key('pending'), count)
+    def labels_trained(self):
+        """:meth:`labels_added` as it was when the last published (or rejected) training started."""
+        return int(self.redis.get(self.key('labels_trained')) or 0)
+
+    def claim_training(self, token, seconds):
+        """Take the training lease for ``seconds`` unless a live training holds it.
+
+        Returns :meth:`labels_added` at the moment of the claim (the training
+        covers at least those annotations), or None if the lease is held.
+        """
+        claim = self.redis.register_script(_CLAIM)(keys=[self.key('training'), self.key('labels_added')],
+                                                   args=[token, seconds])
+        return int(claim.split()[1]) if claim else None
+
+    def renew_training(self, token, seconds):
+        """Extend the lease by ``seconds``; False if it expired and is no longer this token's."""
+        return bool(self._run(_EXPIRE_IF_OWNED, 'training', token, seconds))
+
+    def release_training(self, token):
+        """Give the lease back (only if ``token`` still holds it)."""
+        self._run(_DELETE_IF_OWNED, 'training', token)
+
+    def mark_trained(self, labels_added):
+        """Record that a training covered the first ``labels_added`` annotations."""
+        self._run(_RAISE_TO, 'labels_trained', labels_added)
+
+    def forget_job(self, noun, job_id):
+        """Clear the key ``noun`` if it still names ``job_id`` (that job started, or was lost)."""
+        self._run(_DELETE_IF_OWNED, noun, job_id)
+
+    def _run(self, script, noun, *args):
+        return self.redis.register_script(script)(keys=[self.key(noun)], args=list(args))
 
     # -- versions ----------------------------------------------------------------
 

@@ -18,6 +18,9 @@ logger = logging.getLogger(__name__)
 RESCORE_BATCH = 256
 """Predictions pushed to Label Studio per request."""
 
+COLD_START_RECHECK_SECONDS = 60
+"""After a cold start found no task to score, ``/setup`` queues the next one after this many seconds."""
+
 AGREEMENT_SAMPLE = 1000
 """Unlabeled tasks on which consecutive versions are compared for the stop signal."""
 
@@ -69,6 +72,8 @@ def cold_start_project(project_id):
             tasks.append(task)
             texts.append(text)
     if not tasks:
+        # Tasks may be imported after the backend is connected: look again a little later.
+        ctx.redis.set(project.key('cold_start'), 'no-tasks', ex=COLD_START_RECHECK_SECONDS)
         return {'status': 'skipped', 'reason': 'no unlabeled task with usable data'}
     size = int(ctx.project_setting(project, 'train_every'))
     scores = task_type.cold_start_scores(ctx.settings.base_model, texts, size,

@@ -3,6 +3,8 @@ import logging
 import uuid
 
 from rq import Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -14,6 +16,12 @@ FAILURE_TTL = 7 * 24 * 3600
 
 RETRY_INTERVALS = (10, 60, 300)
 """Seconds before each retry of a failed job (Label Studio down, a worker killed)."""
+
+ALIVE = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.STARTED})
+"""Job states in which a queued-training marker still stands for a training to come."""
+
+JOB_PREFIX = 'lsal-'
+"""Start of the ids of jobs queued once per project (a key holding one names a job, not a state)."""
 
 TRAIN_JOB = 'backend.train.train_project'
 RESCORE_JOB = 'backend.rescore.rescore_project'
@@ -36,16 +44,9 @@ def request_training(ctx, project, force=False):
     train_every = int(ctx.project_setting(project, 'train_every'))
     if not force and project.pending() < train_every:
         return None, False
-    marker = project.key('train_job')
-    job_id = f'lsal-train-{project.id}-{uuid.uuid4().hex[:12]}'
-    # The marker outlives a lost job only until it expires: a crashed worker
-    # cannot block a project's training forever.
-    if not ctx.redis.set(marker, job_id, nx=True, ex=2 * ctx.settings.train_timeout):
-        existing = ctx.redis.get(marker)
-        return (existing.decode() if existing else None), False
-    _enqueue(ctx, TRAIN_JOB, project.id, timeout=ctx.settings.train_timeout, job_id=job_id,
-             description=f'train project {project.id}')
-    return job_id, True
+    # The job may wait up to TRAIN_TIMEOUT for a running training's lease, then train as long.
+    return _enqueue_once(ctx, project, 'train_job', TRAIN_JOB, project.id, project.labels_added(), force,
+                         timeout=2 * ctx.settings.train_timeout, description=f'train project {project.id}')
 
 
 def request_rescore(ctx, project, version):
@@ -55,13 +56,47 @@ def request_rescore(ctx, project, version):
 
 
 def request_cold_start(ctx, project):
-    """Queue the representative-first scoring of a new project, once, when Label Studio is reachable."""
+    """Queue the representative-first scoring of a new project unless it ran, waits or runs.
+
+    A cold start that failed (Label Studio down past its retries) or found no
+    task to score is queued again by the next call: ``/setup`` calls this, and
+    Label Studio calls ``/setup`` whenever it is up and in use.
+    """
     if not ctx.settings.label_studio_enabled or project.current_version() is not None:
-        return None
-    if not ctx.redis.set(project.key('cold_start'), 'queued', nx=True):
-        return None
-    return _enqueue(ctx, COLD_START_JOB, project.id, timeout=ctx.settings.rescore_timeout,
-                    description=f'cold start project {project.id}')
+        return None, False
+    return _enqueue_once(ctx, project, 'cold_start', COLD_START_JOB, project.id,
+                         timeout=ctx.settings.rescore_timeout, description=f'cold start project {project.id}')
+
+
+def _alive(ctx, job_id):
+    """Whether the job waits in the queue, waits for a retry or runs."""
+    try:
+        status = Job.fetch(job_id, connection=ctx.redis).get_status()
+    except NoSuchJobError:
+        return False
+    return status in ALIVE
+
+
+def _enqueue_once(ctx, project, noun, function, *args, timeout, description):
+    """Queue ``function`` unless the project key ``noun`` names a job that waits or runs, or a settled
+    state (any value other than a job id, such as ``done``).
+
+    Returns ``(job_id, queued)``, or ``(state, False)`` for a settled key.
+    """
+    key = project.key(noun)
+    existing = ctx.redis.get(key)
+    if existing is not None:
+        existing = existing.decode()
+        if not existing.startswith(JOB_PREFIX) or _alive(ctx, existing):
+            return existing, False
+        # Its job no longer waits or runs (failed past its retries, lost with a flushed queue).
+        project.forget_job(noun, existing)
+    job_id = f'{JOB_PREFIX}{function.rsplit(".", 1)[1]}-{project.id}-{uuid.uuid4().hex[:12]}'
+    # The key outlives a job that vanished without trace only until it expires.
+    if not ctx.redis.set(key, job_id, nx=True, ex=2 * timeout):
+        existing = ctx.redis.get(key)
+        return (existing.decode() if existing else None), False
+    return _enqueue(ctx, function, *args, job_id=job_id, timeout=timeout, description=description), True
 
 
 def _enqueue(ctx, function, *args, timeout, description, job_id=None):

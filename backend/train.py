@@ -2,48 +2,86 @@
 import logging
 import time
 
+from rq import get_current_job
+
 from backend.context import Context
-from backend.label_studio import LabelStudioProject
-from backend.scheduler import request_rescore
+from backend.heartbeat import Heartbeat
+from backend.label_studio import LabelStudioProject, LabelStudioUnavailable
+from backend.scheduler import RETRY_INTERVALS, request_rescore
 from model import in_holdout
 from model.task_types import AnnotationRejected
 
 logger = logging.getLogger(__name__)
 
+LEASE_SECONDS = 15
+"""Seconds a training's lease outlives its last heartbeat: how long a killed worker blocks the next training."""
 
-def train_project(project_id):
+HEARTBEAT_SECONDS = 5
+"""Seconds between renewals of a running training's lease."""
+
+LEASE_POLL_SECONDS = 1
+"""Seconds between tries of a training that waits for another's lease."""
+
+
+def train_project(project_id, requested_at=0, force=False):
     """Fine-tune on the project's labeled set, store the version, publish it, queue re-scoring.
 
-    Returns a summary dict (``status`` is ``trained`` or ``skipped``).
+    Args:
+        requested_at: :meth:`~backend.project_state.ProjectState.labels_added`
+            when the training was requested. A retry (after a crash) or a due
+            training finds its work superseded, and skips, once a training
+            that started later has covered those annotations.
+        force: the Train button: the first run trains even without new labels.
+
+    Returns a summary dict (``status`` is ``trained``, ``rejected`` or ``skipped``).
     """
     ctx = Context.for_current_job()
+    job = get_current_job()
     project = ctx.project(project_id)
-    lock = ctx.redis.lock(project.key('train_lock'), timeout=ctx.settings.train_timeout,
-                          blocking_timeout=ctx.settings.train_timeout)
-    if not lock.acquire():
-        raise TimeoutError(f'project {project_id}: another training held the lock too long')
+    claimed = _wait_for_lease(project, job.id, ctx.settings.train_timeout)
     try:
-        # From here on, new annotations count towards the next training.
-        ctx.redis.delete(project.key('train_job'))
-        taken = project.take_pending()
-        try:
-            summary = _train(ctx, project)
-        except BaseException:
-            project.restore_pending(taken)
-            raise
-        if summary['status'] != 'trained':
-            project.restore_pending(taken)
+        with Heartbeat(lambda: project.renew_training(job.id, LEASE_SECONDS), HEARTBEAT_SECONDS):
+            # From here on, new annotations count towards the next training.
+            project.forget_job('train_job', job.id)
+            first_run = job.retries_left is None or job.retries_left == len(RETRY_INTERVALS)
+            if (first_run and force) or project.labels_trained() < requested_at:
+                summary = _train(ctx, project)
+            else:
+                summary = _skipped(project, f'superseded: a later training covered the {requested_at} '
+                                            'annotations stored when this one was requested')
+        if summary['status'] in ('trained', 'rejected'):
+            project.mark_trained(claimed)
         return summary
     finally:
-        lock.release()
+        project.release_training(job.id)
+
+
+def _wait_for_lease(project, token, timeout):
+    """Take the project's training lease, waiting up to ``timeout`` seconds for a running training.
+
+    A lease lives :data:`LEASE_SECONDS` unless its owner's heartbeat renews it,
+    so the lease of a killed worker is free again within that time.
+    """
+    deadline = time.monotonic() + timeout
+    while (claimed := project.claim_training(token, LEASE_SECONDS)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'project {project.id}: another training held the lease over {timeout}s')
+        time.sleep(LEASE_POLL_SECONDS)
+    return claimed
 
 
 def _train(ctx, project):
     task_type = project.task_type()
     if task_type is None:
         return _skipped(project, 'no label config seen yet (connect the project, or send a webhook)')
+    labels_from = 'redis'
     if ctx.settings.label_studio_enabled:
-        _sync_examples(ctx, project, task_type)
+        try:
+            _sync_examples(ctx, project, task_type)
+            labels_from = 'label_studio'
+        except LabelStudioUnavailable as error:
+            labels_from = f'redis: Label Studio unreachable ({error}); trained on the labels webhooks delivered'
+            logger.warning('Project %s: %s', project.id, labels_from)
     # Examples stored under an earlier config of another type cannot train this one.
     examples = [e for e in project.examples() if task_type.holds(e)]
     reason = task_type.untrainable(examples)
@@ -63,6 +101,7 @@ def _train(ctx, project):
         'created_at': time.time(),
         'num_train': len(train),
         'num_labeled': len(examples),
+        'labels_from': labels_from,
         **task_type.to_dict(),
         **task_type.training_notes(train),
         'base_model': ctx.settings.base_model,
