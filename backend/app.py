@@ -4,7 +4,7 @@ import os
 
 from flask import Flask, jsonify
 from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from backend.auth import check_auth
 from backend.connection import connect
@@ -17,10 +17,6 @@ from model.task_types import AnnotationRejected, LabelConfigError
 from strategies import StrategyError
 
 logger = logging.getLogger(__name__)
-
-MAX_CONTENT_LENGTH = 64 * 1024 * 1024
-"""Largest request body accepted, in bytes; a larger one gets 413."""
-
 
 def create_app(test_config=None, redis=None):
     """Build the app.
@@ -37,7 +33,7 @@ def create_app(test_config=None, redis=None):
             raise SettingsError('REDIS_URL: not set; use `lsal start` for an embedded Redis')
         redis = connect(settings.redis_url)
     app = Flask(__name__)
-    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, JSON_SORT_KEYS=False)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
     app.extensions['lsal'] = Context.create(settings, redis)
     app.before_request(check_auth)
     app.register_blueprint(ml.bp)
@@ -73,6 +69,11 @@ def _register_error_handlers(app):
     def redis_down(error):
         logger.error('Redis: %s', error)
         return answer(503, 'Redis is unavailable; check REDIS_URL')
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        return answer(413, f'body: over MAX_REQUEST_BYTES={app.config["MAX_CONTENT_LENGTH"]} bytes; a bulk '
+                           'import that large is better sent in parts')
 
     @app.errorhandler(HTTPException)
     def http_error(error):

@@ -6,13 +6,13 @@ import signal
 import subprocess
 import sys
 
-from rq import Worker
 from werkzeug.serving import run_simple
 
 from backend.app import create_app
-from backend.connection import connect, start_embedded
+from backend.connection import start_embedded
 from backend.settings import Settings, SettingsError
 from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
+from backend.worker import run_worker
 from model.logs import disable_progress_bars
 
 logger = logging.getLogger(__name__)
@@ -22,10 +22,6 @@ DEFAULT_PORT = 9090
 
 DEFAULT_HOST = '0.0.0.0'
 """Listen on every interface, as Label Studio ML backends do (set BASIC_AUTH_* when exposed)."""
-
-MAINTENANCE_SECONDS = 10
-"""Seconds between a worker's maintenance rounds (RQ's default is 600): restart a scheduler that died,
-move jobs of dead workers to their retry."""
 
 
 def main(argv=None):
@@ -78,10 +74,7 @@ def _run_web(app, args):
 def _worker(settings, args):
     if not settings.redis_url:
         raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
-    redis = connect(settings.redis_url)
-    # The scheduler runs delayed retries of failed jobs. Frequent maintenance lets a live worker take
-    # the scheduler over from a dead one, and requeue a killed worker's jobs, within a minute or two.
-    Worker([settings.queue_name], connection=redis, maintenance_interval=MAINTENANCE_SECONDS).work(with_scheduler=True)
+    run_worker(settings.redis_url, settings.queue_name)
     return 0
 
 

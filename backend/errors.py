@@ -7,6 +7,12 @@ class RequestError(Exception):
     status = 400
 
 
+class Forbidden(RequestError):
+    """A request this deployment does not allow."""
+
+    status = 403
+
+
 class NotFound(RequestError):
     """An unknown project or version."""
 

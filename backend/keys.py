@@ -8,15 +8,21 @@ PROJECTS = f'{PREFIX}:projects'
 STATS = f'{PREFIX}:stats'
 """Hash of process-independent counters shown on /metrics."""
 
+RETRY_PUMP = f'{PREFIX}:retry_pump'
+"""Token of the worker whose turn it is to move due retries to the queue."""
+
 
 def project(project_id, noun):
     """``lsal:project:<id>:<noun>``.
 
     Nouns: ``config`` (label config XML), ``setup_error`` (why the last
     ``/setup`` was refused), ``params`` (extra params, JSON), ``labels``
-    (hash: annotation id -> labeled example), ``pending`` (annotations since
-    the last training started), ``train_job`` (id of the
-    queued training job), ``train_lock``, ``current`` (published version),
-    ``versions`` (hash: version -> summary JSON), ``version_seq``.
+    (hash: annotation id -> labeled example), ``labels_added`` (annotations
+    ever stored), ``labels_trained`` (``labels_added`` when the last training
+    that counted started), ``training`` (lease of the running training: its
+    token and ``labels_added`` at its start), ``train_job`` (id of the queued
+    training job), ``cold_start`` (its job id, then ``done``),
+    ``rescore_job``, ``current`` (published version), ``versions`` (hash:
+    version -> summary JSON), ``version_seq``.
     """
     return f'{PREFIX}:project:{project_id}:{noun}'

@@ -1,13 +1,24 @@
 """A project's state in Redis: label config, labeled examples, versions."""
 import json
 import time
+from enum import Enum
 
-from backend import keys
+from backend import keys, ownership
 from backend.errors import RequestError
 from model.task_types import parse_label_config
 
 UNTRAINED = 'untrained'
 """The ``model_version`` reported before a project's first trained version."""
+
+class VersionStatus(str, Enum):
+    """What became of a trained version."""
+
+    PUBLISHED = 'published'
+    """It served, or serves, predictions."""
+
+    REJECTED = 'rejected'
+    """It scored worse than the version serving; activating it by hand still serves it."""
+
 
 COLD_START = 'cold-start'
 """The ``model_version`` of representative-first scores pushed before the first training."""
@@ -26,15 +37,6 @@ def parse_project_id(value):
         raise RequestError(f'project: expected a Label Studio project id, got {value!r}')
     return text
 
-
-_OWNED = """
-local value = redis.call('get', KEYS[1])
-local owned = value == ARGV[1] or (value and string.sub(value, 1, #ARGV[1] + 1) == ARGV[1] .. ' ')
-"""
-"""Lua: whether ``KEYS[1]`` holds ``ARGV[1]``, alone or as its first word (a lease's token)."""
-
-_DELETE_IF_OWNED = _OWNED + "if owned then return redis.call('del', KEYS[1]) end return 0"
-_EXPIRE_IF_OWNED = _OWNED + "if owned then return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
 
 _CLAIM = """
 local claim = ARGV[1] .. ' ' .. (redis.call('get', KEYS[2]) or '0')
@@ -186,22 +188,19 @@ class ProjectState:
 
     def renew_training(self, token, seconds):
         """Extend the lease by ``seconds``; False if it expired and is no longer this token's."""
-        return bool(self._run(_EXPIRE_IF_OWNED, 'training', token, seconds))
+        return bool(ownership.run(self.redis, ownership.EXPIRE_IF_OWNED, self.key('training'), token, seconds))
 
     def release_training(self, token):
         """Give the lease back (only if ``token`` still holds it)."""
-        self._run(_DELETE_IF_OWNED, 'training', token)
+        ownership.run(self.redis, ownership.DELETE_IF_OWNED, self.key('training'), token)
 
     def mark_trained(self, labels_added):
         """Record that a training covered the first ``labels_added`` annotations."""
-        self._run(_RAISE_TO, 'labels_trained', labels_added)
+        self.redis.register_script(_RAISE_TO)(keys=[self.key('labels_trained')], args=[labels_added])
 
     def forget_job(self, noun, job_id):
         """Clear the key ``noun`` if it still names ``job_id`` (that job started, or was lost)."""
-        self._run(_DELETE_IF_OWNED, noun, job_id)
-
-    def _run(self, script, noun, *args):
-        return self.redis.register_script(script)(keys=[self.key(noun)], args=list(args))
+        ownership.run(self.redis, ownership.DELETE_IF_OWNED, self.key(noun), job_id)
 
     # -- versions ----------------------------------------------------------------
 
@@ -223,12 +222,20 @@ class ProjectState:
         number = self.redis.incr(self.key('version_seq'))
         return f'v{number}-{time.strftime("%Y%m%dT%H%M%S", time.gmtime())}'
 
+    def add_version(self, version, summary):
+        """Record a stored version without serving it."""
+        self.redis.hset(self.key('versions'), version, json.dumps(summary))
+
     def publish(self, version, summary):
-        """Make ``version`` current; every process sees it on its next request."""
+        """Record ``version`` and make it current; every process sees it on its next request."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self.key('versions'), version, json.dumps(summary))
         pipe.set(self.key('current'), version)
         pipe.execute()
+
+    def activate(self, version):
+        """Serve a version already recorded (a rollback, or a rejected version chosen by hand)."""
+        self.redis.set(self.key('current'), version)
 
     def versions(self):
         """``{version: summary}`` of the published versions still kept, oldest first."""

@@ -39,8 +39,9 @@ def rescore_project(project_id, version):
     label_studio = LabelStudioProject.for_project(ctx, project)
     predictor = ctx.models.get(project.id, version)
     if predictor.card.kind != task_type.NAME:
-        return {'status': 'skipped', 'reason': f'{version} is a {predictor.card.kind} model; the config is now '
-                                               f'{task_type.NAME}'}
+        reason = f'{version} is a {predictor.card.kind} model; the config is now {task_type.NAME}'
+        project.update_version(version, rescore_skipped=reason)
+        return {'status': 'skipped', 'reason': reason}
     rng = np.random.default_rng(zlib.crc32(version.encode()))
     started = time.monotonic()
     tasks = _unlabeled_tasks(label_studio, task_type)
@@ -129,7 +130,7 @@ def _agreement(ctx, project, version, predictor, tasks, outputs, task_type):
         before = ctx.models.get(project.id, previous)
     except ModelNotFoundError:
         return None
-    if any(getattr(before.card, f) != getattr(predictor.card, f) for f in ('kind', 'labels', 'multi_label')):
+    if not before.card.comparable(predictor.card):
         return None
     now = [outputs[i] for i in sample]
     then = task_type.outputs(before, [task_type.input_of(tasks[i], ctx.settings.max_text_chars) for i in sample])

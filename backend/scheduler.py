@@ -1,5 +1,6 @@
 """Decide when a project trains, and queue at most one training job per project."""
 import logging
+import time
 import uuid
 
 from rq import Retry
@@ -19,6 +20,9 @@ RETRY_INTERVALS = (10, 60, 300)
 
 ALIVE = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.STARTED})
 """Job states in which a queued-training marker still stands for a training to come."""
+
+CATCH_UP_GRACE_SECONDS = 60
+"""Seconds after a version's training ended before ``/setup`` may queue its re-scoring again."""
 
 JOB_PREFIX = 'lsal-'
 """Start of the ids of jobs queued once per project (a key holding one names a job, not a state)."""
@@ -50,9 +54,38 @@ def request_training(ctx, project, force=False):
 
 
 def request_rescore(ctx, project, version):
-    """Queue the job that pushes ``version``'s predictions to Label Studio."""
-    return _enqueue(ctx, RESCORE_JOB, project.id, version, timeout=ctx.settings.rescore_timeout,
-                    description=f'rescore project {project.id} with {version}')
+    """Queue the job that pushes ``version``'s predictions to Label Studio; returns its id."""
+    job_id = _enqueue(ctx, RESCORE_JOB, project.id, version, timeout=ctx.settings.rescore_timeout,
+                      description=f'rescore project {project.id} with {version}')
+    ctx.redis.set(project.key('rescore_job'), job_id, ex=2 * ctx.settings.rescore_timeout)
+    return job_id
+
+
+def catch_up(ctx, project):
+    """Queue what Label Studio should have and lacks: the cold start before the first version, the
+    current version's scores after it (their job failed past its retries while Label Studio was down).
+
+    ``/setup`` calls it: Label Studio calls ``/setup`` whenever it is up and in use.
+    Returns the queued job's id, or None.
+    """
+    if not ctx.settings.label_studio_enabled:
+        return None
+    current = project.current_version()
+    if current is None:
+        job_id, queued = request_cold_start(ctx, project)
+        return job_id if queued else None
+    summary = project.versions().get(current, {})
+    if 'rescored_tasks' in summary or 'rescore_skipped' in summary:
+        return None
+    # A version is published a moment before its re-scoring is queued.
+    if time.time() - summary.get('created_at', 0) < CATCH_UP_GRACE_SECONDS:
+        return None
+    running = ctx.redis.get(project.key('rescore_job'))
+    if running is not None and _alive(ctx, running.decode()):
+        return None
+    logger.warning('Project %s: the scores of %s never reached Label Studio; queueing them again', project.id,
+                   current)
+    return request_rescore(ctx, project, current)
 
 
 def request_cold_start(ctx, project):

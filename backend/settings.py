@@ -90,6 +90,7 @@ class Settings:
     keep_versions: int = 3
     eval_fraction: float = 0.2
     min_eval_labels: int = 20
+    publish_tolerance: float = 0.02
     uncertainty_sampling: bool = True
     epochs: int = None
     batch_size: int = TrainingConfig.batch_size
@@ -101,6 +102,7 @@ class Settings:
     max_text_chars: int = 20000
     max_predict_tasks: int = 10000
     max_predict_chars: int = 20_000_000
+    max_request_bytes: int = 64 * 1024 * 1024
     queue_name: str = 'lsal'
     train_timeout: int = 3600
     rescore_timeout: int = 3600
@@ -149,9 +151,11 @@ _PARSERS = {
     'max_text_chars': _positive_int,
     'max_predict_tasks': _positive_int,
     'max_predict_chars': _positive_int,
+    'max_request_bytes': _positive_int,
     'train_timeout': _positive_int,
     'rescore_timeout': _positive_int,
     'eval_fraction': _fraction,
+    'publish_tolerance': _fraction,
     'stop_agreement': agreement_threshold,
     'uncertainty_sampling': _flag,
     'inference_bf16': _flag,

@@ -7,8 +7,9 @@ from rq import get_current_job
 from backend.context import Context
 from backend.heartbeat import Heartbeat
 from backend.label_studio import LabelStudioProject, LabelStudioUnavailable
-from backend.scheduler import RETRY_INTERVALS, request_rescore
-from model import in_holdout
+from backend.project_state import VersionStatus
+from backend.scheduler import request_rescore
+from model import ModelNotFoundError, in_holdout
 from model.task_types import AnnotationRejected
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def train_project(project_id, requested_at=0, force=False):
             that started later has covered those annotations.
         force: the Train button: the first run trains even without new labels.
 
-    Returns a summary dict (``status`` is ``trained``, ``rejected`` or ``skipped``).
+    Returns a summary dict (``status`` is ``published``, ``rejected`` or ``skipped``).
     """
     ctx = Context.for_current_job()
     job = get_current_job()
@@ -43,13 +44,12 @@ def train_project(project_id, requested_at=0, force=False):
         with Heartbeat(lambda: project.renew_training(job.id, LEASE_SECONDS), HEARTBEAT_SECONDS):
             # From here on, new annotations count towards the next training.
             project.forget_job('train_job', job.id)
-            first_run = job.retries_left is None or job.retries_left == len(RETRY_INTERVALS)
-            if (first_run and force) or project.labels_trained() < requested_at:
+            if (force and not job.number_of_retries) or project.labels_trained() < requested_at:
                 summary = _train(ctx, project)
             else:
                 summary = _skipped(project, f'superseded: a later training covered the {requested_at} '
                                             'annotations stored when this one was requested')
-        if summary['status'] in ('trained', 'rejected'):
+        if summary['status'] in (VersionStatus.PUBLISHED, VersionStatus.REJECTED):
             project.mark_trained(claimed)
         return summary
     finally:
@@ -107,15 +107,44 @@ def _train(ctx, project):
         'base_model': ctx.settings.base_model,
         'train_seconds': round(train_seconds, 2),
         'metrics': metrics,
+        **_verdict(ctx, project, task_type, predictor, held_out, metrics),
     }
     ctx.store.save(project.id, version, predictor, summary)
+    if summary['status'] == VersionStatus.REJECTED:
+        project.add_version(version, summary)
+        _prune(ctx, project, project.current_version())
+        logger.warning('Project %s: kept %s; %s is worse: %s', project.id, project.current_version(), version,
+                       summary['reason'])
+        return summary
     project.publish(version, summary)
     _prune(ctx, project, version)
     logger.info('Project %s: published %s (%d labels, %.1fs, %s)', project.id, version, len(train),
                 train_seconds, metrics)
     if ctx.settings.label_studio_enabled:
         summary['rescore_job'] = request_rescore(ctx, project, version)
-    return {'status': 'trained', **summary}
+    return summary
+
+
+def _verdict(ctx, project, task_type, candidate, held_out, metrics):
+    """``{'status': 'published'}``, or ``rejected`` with the reason when the candidate's held-out metric is
+    below the current version's, on the same held-out tasks, by more than ``PUBLISH_TOLERANCE``."""
+    current = project.current_version()
+    if not metrics['evaluated'] or current is None:
+        return {'status': VersionStatus.PUBLISHED}
+    try:
+        serving = ctx.models.get(project.id, current)
+    except ModelNotFoundError:
+        return {'status': VersionStatus.PUBLISHED}
+    if not serving.card.comparable(candidate.card):
+        return {'status': VersionStatus.PUBLISHED}
+    name = task_type.METRIC
+    baseline = task_type.evaluate(serving, held_out)[name]
+    compared = {'compared_with': current, f'current_{name}': baseline}
+    if metrics[name] < baseline - ctx.settings.publish_tolerance:
+        return {'status': VersionStatus.REJECTED, **compared,
+                'reason': f'held-out {name} {metrics[name]:.4f} is below {current}\'s {baseline:.4f} on the same '
+                          f'{len(held_out)} tasks by more than PUBLISH_TOLERANCE={ctx.settings.publish_tolerance}'}
+    return {'status': VersionStatus.PUBLISHED, **compared}
 
 
 def _split(settings, examples, task_type):

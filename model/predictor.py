@@ -29,6 +29,10 @@ class ModelCard:
     def to_dict(self):
         return {**asdict(self), 'labels': list(self.labels)}
 
+    def comparable(self, other):
+        """Whether ``other``'s outputs can be compared with this one's: same kind, labels and multi-label."""
+        return (self.kind, self.labels, self.multi_label) == (other.kind, other.labels, other.multi_label)
+
     @classmethod
     def from_dict(cls, data):
         return cls(labels=tuple(data['labels']), multi_label=bool(data['multi_label']),

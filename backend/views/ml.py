@@ -7,7 +7,7 @@ from flask import Blueprint
 from backend.errors import PayloadTooLarge, RequestError, Unprocessable
 from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED, parse_project_id
-from backend.scheduler import request_cold_start
+from backend.scheduler import catch_up
 from backend.views.common import context, count, json_object
 from model.task_types import STRATEGY_NAMES, LabelConfigError, parse_label_config
 from strategies import check_strategy
@@ -53,7 +53,7 @@ def setup():
     project.save_label_config(schema)
     project.save_params(params)
     project.record_setup_error(None)
-    request_cold_start(context(), project)
+    catch_up(context(), project)
     return {'model_version': project.model_version()}
 
 

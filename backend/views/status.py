@@ -1,10 +1,16 @@
-"""What the backend knows: /versions for Label Studio and people, /metrics for Prometheus."""
+"""What the backend knows: /versions for Label Studio and people (and choosing one), /metrics for Prometheus."""
+import logging
+import time
+
 from flask import Blueprint, Response, request
 
 from backend import keys
-from backend.errors import NotFound
-from backend.project_state import parse_project_id
+from backend.errors import Forbidden, NotFound
+from backend.project_state import VersionStatus, parse_project_id
+from backend.scheduler import request_rescore
 from backend.views.common import context
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint('status', __name__)
 
@@ -32,6 +38,29 @@ def versions():
         'versions': [version for p in projects.values() for version in p['versions']],
         'projects': projects,
     }
+
+
+@bp.post('/versions/<project_id>/<version>/activate')
+def activate(project_id, version):
+    """Serve ``version`` (roll back, or take a rejected candidate), and push its scores to Label Studio.
+
+    Changes what annotators see, so it needs the basic-auth credentials: with
+    none configured it is refused.
+    """
+    ctx = context()
+    if not ctx.settings.basic_auth_user:
+        raise Forbidden('activate: set BASIC_AUTH_USER and BASIC_AUTH_PASS to enable changing versions by hand')
+    project = ctx.project(parse_project_id(project_id))
+    summaries = project.versions()
+    if version not in summaries:
+        raise NotFound(f'version: {version!r} is not a kept version of project {project.id}; '
+                       f'kept: {", ".join(summaries) or "none"}')
+    ctx.store.manifest(project.id, version)  # a version must be on disk before it is served
+    project.activate(version)
+    project.update_version(version, status=VersionStatus.PUBLISHED, activated_at=time.time())
+    logger.warning('Project %s: %s activated by hand', project.id, version)
+    rescore_job = request_rescore(ctx, project, version) if ctx.settings.label_studio_enabled else None
+    return {'current': version, 'rescore_job': rescore_job}
 
 
 @bp.get('/metrics')

@@ -60,25 +60,47 @@ def stop(process):
         process.kill()
 
 
+class LabelStudioServer:
+    """A Label Studio server on loopback with its own SQLite database; it can be stopped and started again."""
+
+    def __init__(self, data):
+        self.data, self.port, self.token = data, free_port(), secrets.token_hex(20)
+        self.url = f'http://127.0.0.1:{self.port}'
+        self.process = None
+
+    def start(self):
+        env = {**os.environ, 'LABEL_STUDIO_BASE_DATA_DIR': str(self.data), 'DJANGO_DB': 'sqlite',
+               'COLLECT_ANALYTICS': 'false', 'ML_BLOCK_LOCAL_IP': 'false', 'SSRF_PROTECTION_ENABLED': 'false'}
+        log = self.data / 'label-studio.log'
+        self.process = subprocess.Popen(
+            [str(label_studio_binary()), 'start', '--no-browser', '--host', '127.0.0.1', '--port', str(self.port),
+             '--internal-host', '127.0.0.1', '--username', 'admin@example.com', '--password', 'Passw0rd!x',
+             '--user-token', self.token, '--enable-legacy-api-token'],
+            env=env, stdout=open(log, 'a'), stderr=subprocess.STDOUT, cwd=self.data)
+        try:
+            wait_until_up(f'{self.url}/health', self.process, STARTUP_TIMEOUT, log)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def stop(self):
+        stop(self.process)
+
+
 @pytest.fixture(scope='session')
-def label_studio(tmp_path_factory):
-    """``(base_url, token)`` of a Label Studio server on loopback with a fresh SQLite database."""
-    data = tmp_path_factory.mktemp('label-studio')
-    port, token = free_port(), secrets.token_hex(20)
-    env = {**os.environ, 'LABEL_STUDIO_BASE_DATA_DIR': str(data), 'DJANGO_DB': 'sqlite',
-           'COLLECT_ANALYTICS': 'false', 'ML_BLOCK_LOCAL_IP': 'false', 'SSRF_PROTECTION_ENABLED': 'false'}
-    log = data / 'label-studio.log'
-    process = subprocess.Popen(
-        [str(label_studio_binary()), 'start', '--no-browser', '--host', '127.0.0.1', '--port', str(port),
-         '--internal-host', '127.0.0.1', '--username', 'admin@example.com', '--password', 'Passw0rd!x',
-         '--user-token', token, '--enable-legacy-api-token'],
-        env=env, stdout=open(log, 'w'), stderr=subprocess.STDOUT, cwd=data)
-    url = f'http://127.0.0.1:{port}'
+def label_studio_server(tmp_path_factory):
+    server = LabelStudioServer(tmp_path_factory.mktemp('label-studio'))
+    server.start()
     try:
-        wait_until_up(f'{url}/health', process, STARTUP_TIMEOUT, log)
-        yield url, token
+        yield server
     finally:
-        stop(process)
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def label_studio(label_studio_server):
+    """``(base_url, token)`` of a Label Studio server on loopback with a fresh SQLite database."""
+    return label_studio_server.url, label_studio_server.token
 
 
 @pytest.fixture

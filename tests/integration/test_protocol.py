@@ -191,12 +191,12 @@ def test_webhook_accepts_the_secret_header_instead_of_basic_auth(secured):
     assert secured.post('/webhook', json=body, headers=_basic('ls', 's3cret')).status_code == 200
 
 
-def test_body_over_the_size_limit_is_413_json(app):
-    app.config['MAX_CONTENT_LENGTH'] = 100
-    response = app.test_client().post('/predict', data=b'{"tasks": [' + b' ' * 200 + b']}',
-                                      content_type='application/json')
+@pytest.mark.parametrize('route', ['/predict', '/webhook', '/setup'])
+def test_body_over_the_size_limit_is_413_naming_the_limit(env, route):
+    client = create_app({'MAX_REQUEST_BYTES': '100'}).test_client()
+    response = client.post(route, data=b'{"tasks": [' + b' ' * 200 + b']}', content_type='application/json')
     assert response.status_code == 413
-    assert 'error' in response.json
+    assert 'MAX_REQUEST_BYTES=100' in response.json['error']
 
 
 def test_unknown_route_and_method_are_json(client):

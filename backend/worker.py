@@ -1,0 +1,70 @@
+"""The worker process: an RQ worker, plus a pump that runs due retries while any worker lives."""
+import logging
+import threading
+import uuid
+
+from redis.exceptions import RedisError
+from rq import Worker
+from rq.scheduler import RQScheduler
+
+from backend import keys, ownership
+from backend.connection import connect
+
+logger = logging.getLogger(__name__)
+
+WORKER_TTL = 60
+"""Seconds a worker's registration lives without a heartbeat; an idle worker wakes every 45 s."""
+
+MAINTENANCE_SECONDS = 10
+"""Least seconds between a worker's maintenance rounds (RQ's default is 600): requeue a killed worker's
+jobs for their retry."""
+
+PUMP_SECONDS = 1
+"""Seconds between looks for retries that are due."""
+
+PUMP_LEASE_SECONDS = 5
+"""Seconds one worker's turn at running retries outlives its last look (a dead worker's turn ends then)."""
+
+
+class RetryPump(threading.Thread):
+    """Move jobs whose retry is due from the scheduled registry to the queue.
+
+    RQ's scheduler does this in one worker under a 61-second lock, and a live
+    worker takes over from a dead one only at its maintenance: a retry could
+    wait ten minutes. Every worker runs a pump; one at a time works, under a
+    lease of :data:`PUMP_LEASE_SECONDS`.
+    """
+
+    def __init__(self, redis_url, queue_name):
+        super().__init__(name='retry-pump', daemon=True)
+        # A client of its own: the work horse forks from this process and must not inherit a busy pool.
+        self.redis = connect(redis_url)
+        self.queue_name = queue_name
+        self.token = uuid.uuid4().hex
+        self.stopped = threading.Event()
+
+    def run(self):
+        scheduler = RQScheduler([self.queue_name], connection=self.redis)
+        scheduler.prepare_registries([self.queue_name])
+        while not self.stopped.wait(PUMP_SECONDS):
+            try:
+                if self._my_turn():
+                    scheduler.enqueue_scheduled_jobs()
+            except RedisError as error:
+                logger.warning('Retry pump: %s', error)
+
+    def _my_turn(self):
+        return bool(self.redis.set(keys.RETRY_PUMP, self.token, nx=True, ex=PUMP_LEASE_SECONDS)
+                    or ownership.run(self.redis, ownership.EXPIRE_IF_OWNED, keys.RETRY_PUMP, self.token,
+                                     PUMP_LEASE_SECONDS))
+
+
+def run_worker(redis_url, queue_name):
+    """Work on ``queue_name`` until stopped."""
+    pump = RetryPump(redis_url, queue_name)
+    pump.start()
+    try:
+        Worker([queue_name], connection=connect(redis_url), worker_ttl=WORKER_TTL,
+               maintenance_interval=MAINTENANCE_SECONDS).work()
+    finally:
+        pump.stopped.set()

@@ -1,0 +1,49 @@
+"""A version that scores worse than the one serving is kept back; one can be chosen by hand."""
+import base64
+
+from backend import create_app
+from backend.project_state import ProjectState
+from model import in_holdout
+from tests import payloads
+from tests.integration.test_training import annotate
+
+AUTH = {'Authorization': 'Basic ' + base64.b64encode(b'ops:s3cret').decode()}
+
+
+def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_jobs, bbc, redis, monkeypatch):
+    monkeypatch.setenv('TRAIN_EVERY', '80')
+    monkeypatch.setenv('EPOCHS', '4')
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:80])
+    run_jobs()
+    project = ProjectState(redis, '1')
+    good = project.current_version()
+    assert project.versions()[good]['metrics']['evaluated']
+
+    # Training tasks relabeled with the wrong topic, held-out tasks left right: a worse model on the same tasks.
+    topics = sorted({label for _, label in bbc})
+    for number, (text, label) in enumerate(bbc[:80], start=1):
+        if not in_holdout(number, 0.2):
+            wrong = topics[(topics.index(label) + 1) % len(topics)]
+            client.post('/webhook', json=payloads.annotation_created(number, number, text, wrong,
+                                                                     action='ANNOTATION_UPDATED'))
+    assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'queued'
+    run_jobs()
+    worse, summary = list(project.versions().items())[-1]
+    assert worse != good and project.current_version() == good
+    assert client.post('/setup', json=payloads.setup()).json['model_version'] == good
+    assert summary['status'] == 'rejected' and summary['compared_with'] == good
+    assert summary['metrics']['accuracy'] < summary['current_accuracy'] - 0.5
+    assert 'PUBLISH_TOLERANCE=0.02' in summary['reason']
+    assert project.pending() == 0, 'a rejected training used up its labels'
+
+    refused = client.post(f'/versions/1/{worse}/activate')
+    assert refused.status_code == 403 and 'BASIC_AUTH_USER' in refused.json['error']
+    ops = create_app({'BASIC_AUTH_USER': 'ops', 'BASIC_AUTH_PASS': 's3cret'}).test_client()
+    assert ops.post(f'/versions/1/{worse}/activate').status_code == 401
+    assert ops.post('/versions/1/v9-none/activate', headers=AUTH).status_code == 404
+    answer = ops.post(f'/versions/1/{worse}/activate', headers=AUTH)
+    assert answer.status_code == 200 and answer.json['current'] == worse
+    assert project.current_version() == worse and project.versions()[worse]['status'] == 'published'
+    assert ops.post('/setup', json=payloads.setup(), headers=AUTH).json['model_version'] == worse
+    assert ops.post(f'/versions/1/{good}/activate', headers=AUTH).json['current'] == good, 'and back'
