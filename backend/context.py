@@ -1,13 +1,16 @@
 """What web views and jobs share: settings, Redis, the queue and the model store."""
+import logging
 from dataclasses import dataclass
 
 from redis import Redis
 from rq import Queue, get_current_job
 
-from backend.project_state import ProjectState
+from backend.project_state import ProjectState, parse_project_ref
 from backend.settings import Settings
 from model import ModelCache, VersionStore
 from model.acquisition import Acquisition
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,6 +36,22 @@ class Context:
 
     def project(self, project_id):
         return ProjectState(self.redis, project_id)
+
+    def project_named(self, value):
+        """The state of the project Label Studio names in ``value`` (see
+        :func:`~backend.project_state.parse_project_ref`).
+
+        A different project under a known id starts clean; the earlier one's
+        state and versions are kept under ``<id>.<created>``.
+        """
+        project_id, created = parse_project_ref(value)
+        project = self.project(project_id)
+        archive = project.claim_identity(created) if created is not None else None
+        if archive:
+            self.store.archive(project_id, archive)
+            logger.warning('Project %s: a different Label Studio project than before (created %s); the '
+                           'earlier state is kept as %s', project_id, created, archive)
+        return project
 
     def training_config(self, task_type):
         """The task type's recipe with what the settings set."""

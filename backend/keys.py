@@ -8,6 +8,9 @@ PROJECTS = f'{PREFIX}:projects'
 STATS = f'{PREFIX}:stats'
 """Hash of process-independent counters shown on /metrics."""
 
+ARCHIVED = f'{PREFIX}:archived'
+"""Set of ``<id>.<created>`` names under which the state of an earlier project with a reused id is kept."""
+
 RETRY_PUMP = f'{PREFIX}:retry_pump'
 """Token of the worker whose turn it is to move due retries to the queue."""
 
@@ -15,7 +18,8 @@ RETRY_PUMP = f'{PREFIX}:retry_pump'
 def project(project_id, noun):
     """``lsal:project:<id>:<noun>``.
 
-    Nouns: ``config`` (label config XML), ``setup_error`` (why the last
+    Nouns: ``created`` (creation time of the Label Studio project this
+    state belongs to), ``config`` (label config XML), ``setup_error`` (why the last
     ``/setup`` was refused), ``params`` (extra params, JSON), ``labels``
     (hash: annotation id -> labeled example), ``labels_added`` (annotations
     ever stored), ``labels_trained`` (``labels_added`` when the last training

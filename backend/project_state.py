@@ -1,7 +1,10 @@
 """A project's state in Redis: label config, labeled examples, versions."""
 import json
 import time
+from datetime import datetime
 from enum import Enum
+
+from redis.exceptions import WatchError
 
 from backend import keys, ownership
 from backend.errors import RequestError
@@ -25,17 +28,37 @@ COLD_START = 'cold-start'
 
 
 def parse_project_id(value):
-    """The numeric project id from what Label Studio sends.
+    """The numeric project id from what Label Studio sends (see :func:`parse_project_ref`)."""
+    return parse_project_ref(value)[0]
 
-    ``/setup`` and ``/predict`` send ``"<id>.<created timestamp>"``, webhooks a
-    project object, the API a plain integer.
+
+def parse_project_ref(value):
+    """``(id, created)`` from what Label Studio sends.
+
+    ``/setup`` and ``/predict`` send ``"<id>.<created>"`` (the project's
+    creation time in whole seconds), webhooks a project object with
+    ``created_at``, the API a plain integer: ``created`` is None when the
+    value does not carry it.
     """
+    created = None
     if isinstance(value, dict):
+        created = _whole_seconds(value.get('created_at'))
         value = value.get('id')
-    text = str(value).split('.', 1)[0] if value is not None else ''
+    text, _, stamp = (str(value) if value is not None else '').partition('.')
     if not text.isdigit():
         raise RequestError(f'project: expected a Label Studio project id, got {value!r}')
-    return text
+    if stamp:
+        if not stamp.isdigit():
+            raise RequestError(f'project: expected "<id>.<created timestamp>", got {value!r}')
+        created = int(stamp)
+    return text, created
+
+
+def _whole_seconds(iso_time):
+    try:
+        return int(datetime.fromisoformat(iso_time).timestamp()) if isinstance(iso_time, str) else None
+    except ValueError:
+        return None
 
 
 _CLAIM = """
@@ -75,6 +98,38 @@ class ProjectState:
 
     def exists(self):
         return bool(self.redis.sismember(keys.PROJECTS, self.id))
+
+    def claim_identity(self, created):
+        """Tie this id to the Label Studio project created at ``created`` (whole seconds).
+
+        If the id's state belongs to a project created at another time (Label
+        Studio's database was reset, or a second instance reuses the id), that
+        state moves, whole, under the name ``<id>.<its created>`` and this
+        project starts clean. Version numbers keep counting, so no version name
+        is used twice. Returns the archive's name, or None.
+        """
+        key, created = self.key('created'), str(created)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    stored = pipe.get(key)
+                    if stored is not None and stored.decode() == created:
+                        return None
+                    archive = f'{self.id}.{stored.decode()}' if stored is not None else None
+                    nouns = [k.decode().rsplit(':', 1)[1] for k in pipe.scan_iter(match=self.key('*'))]
+                    pipe.multi()
+                    for noun in nouns if archive else ():
+                        if noun not in ('created', 'version_seq'):
+                            pipe.rename(self.key(noun), keys.project(archive, noun))
+                    if archive:
+                        pipe.set(keys.project(archive, 'created'), stored)
+                        pipe.sadd(keys.ARCHIVED, archive)
+                    pipe.set(key, created)
+                    pipe.execute()
+                    return archive
+                except WatchError:
+                    continue
 
     # -- label config and per-project parameters ---------------------------------
 

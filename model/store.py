@@ -84,6 +84,12 @@ class VersionStore:
         module.head.load_state_dict(head)
         return predictor_class(module, AutoTokenizer.from_pretrained(folder), card, bf16=bf16)
 
+    def archive(self, project, name):
+        """Move every version of ``project`` under the project name ``name``."""
+        folder = self.root / str(project)
+        if folder.is_dir():
+            os.rename(folder, self.root / str(name))
+
     def versions(self, project):
         """Complete versions of ``project``, oldest first."""
         folder = self.root / str(project)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean Redis database, a small real encoder, BBC News and WNUT-16 samples, the app."""
+"""Shared fixtures: a clean Redis database, a small real encoder, BBC News and WNUT-16 samples, the app,
+a real Label Studio."""
 import csv
 import os
 import random
@@ -11,6 +12,7 @@ from backend import create_app
 from backend.settings import default_base_model
 from model.datasets import bbc_news, wnut16
 from tests.payloads import SPAN_LABELS
+from tests.servers import LabelStudioServer
 
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
 """Redis database the tests own when a server runs on the default port (flushed around each test)."""
@@ -133,3 +135,19 @@ def run_jobs(app):
         worker.work(burst=True)
         return worker
     return run
+
+
+@pytest.fixture(scope='session')
+def label_studio_server(tmp_path_factory):
+    server = LabelStudioServer(tmp_path_factory.mktemp('label-studio'))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def label_studio(label_studio_server):
+    """``(base_url, token)`` of a Label Studio server on loopback with a fresh SQLite database."""
+    return label_studio_server.url, label_studio_server.token

@@ -6,7 +6,7 @@ from flask import Blueprint
 
 from backend.errors import PayloadTooLarge, RequestError, Unprocessable
 from backend.predictions import predict_tasks, request_rng
-from backend.project_state import COLD_START, UNTRAINED, parse_project_id
+from backend.project_state import COLD_START, UNTRAINED
 from backend.scheduler import catch_up
 from backend.views.common import context, count, json_object
 from model.task_types import STRATEGY_NAMES, LabelConfigError, parse_label_config
@@ -34,7 +34,7 @@ def health():
 @bp.post('/setup')
 def setup():
     body = json_object()
-    project = context().project(parse_project_id(body.get('project')))
+    project = context().project_named(body.get('project'))
     schema = body.get('schema')
     if not isinstance(schema, str):
         raise RequestError('schema: expected the project\'s labeling config (XML text)')
@@ -64,7 +64,7 @@ def predict():
     tasks = body.get('tasks')
     if not isinstance(tasks, list) or not all(isinstance(task, dict) for task in tasks):
         raise RequestError('tasks: expected a list of task objects')
-    project = ctx.project(parse_project_id(body['project'])) if body.get('project') else None
+    project = ctx.project_named(body['project']) if body.get('project') else None
     xml = body.get('label_config')
     if xml is not None and not isinstance(xml, str):
         raise RequestError('label_config: expected the labeling config as XML text')

@@ -34,9 +34,12 @@ def versions():
     else:
         ids = _project_ids(ctx)
     projects = {pid: _project_status(ctx.project(pid)) for pid in ids}
+    archived = sorted(name.decode() for name in ctx.redis.smembers(keys.ARCHIVED))
     return {
         'versions': [version for p in projects.values() for version in p['versions']],
         'projects': projects,
+        'archived': {name: {'versions': list(ctx.project(name).versions()),
+                            'labeled_annotations': ctx.project(name).count_examples()} for name in archived},
     }
 
 

@@ -4,7 +4,6 @@ import logging
 from flask import Blueprint
 
 from backend.errors import RequestError, Unprocessable
-from backend.project_state import parse_project_id
 from backend.scheduler import request_training
 from backend.views.common import context, count, json_object
 from model.task_types import AnnotationRejected
@@ -30,7 +29,7 @@ def webhook():
     count(f'webhook:{action}')
     if action not in HANDLED_ACTIONS:
         return {'status': 'ignored', 'action': action}
-    project = ctx.project(parse_project_id(body.get('project') or _annotation_project(body)))
+    project = ctx.project_named(body.get('project') or _annotation_project(body))
     if isinstance(body.get('project'), dict) and isinstance(body['project'].get('label_config'), str):
         project.save_label_config(body['project']['label_config'])
     if action == 'START_TRAINING':

@@ -1,4 +1,6 @@
 """The closed loop in a real Label Studio: annotate -> webhook -> fine-tune -> re-score -> next task."""
+from datetime import datetime
+
 import pytest
 import requests
 
@@ -48,7 +50,8 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
         return versions[-1] if len(versions) >= n else None
     version = wait_for(lambda: version_number(1), 'a trained version on GET /versions', log)
     assert version.startswith('v1-')
-    setup = requests.post(f'{backend_url}/setup', timeout=5, json={'project': f'{pid}.0',
+    created = int(datetime.fromisoformat(project['created_at']).timestamp())
+    setup = requests.post(f'{backend_url}/setup', timeout=5, json={'project': f'{pid}.{created}',
                                                                     'schema': LABEL_CONFIG}).json()
     assert setup['model_version'] == version
     wait_for(lambda: api.project(pid)['model_version'] == version,

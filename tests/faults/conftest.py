@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
-from tests.e2e.conftest import free_port, label_studio_server  # noqa: F401 - the fixture, shared
+from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
