@@ -9,7 +9,7 @@ import numpy as np
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
 from backend.predictions import predict_tasks
-from backend.project_state import COLD_START
+from backend.project_state import COLD_START, VersionStatus
 from model import ModelNotFoundError
 from strategies import stabilized
 
@@ -119,7 +119,9 @@ def _agreement(ctx, project, version, predictor, tasks, outputs, task_type):
     :data:`AGREEMENT_SAMPLE`'s first slots, so consecutive versions are
     compared on the same tasks.
     """
-    summaries = project.versions()
+    # Versions kept back as worse never served: compare with the one served before.
+    summaries = {v: s for v, s in project.versions().items()
+                 if v == version or s.get('status') != VersionStatus.REJECTED}
     versions = list(summaries)
     previous = versions[versions.index(version) - 1] if version in versions and versions.index(version) else None
     scored = [i for i, output in enumerate(outputs) if output is not None]
