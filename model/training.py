@@ -23,7 +23,7 @@ class TrainingConfig:
     fewer than ``min_steps`` nor more than ``max_steps`` (so a large project
     still trains in bounded time). Few labels need more passes, not fewer
     steps: with 75 to 200 labels, 64 steps beat 24 by 3 to 4 accuracy points
-    on BBC News and Rotten Tomatoes (README, "Training recipe").
+    on BBC News and Rotten Tomatoes (benchmarks/README.md, "Training recipe").
     """
 
     epochs: int = 3
