@@ -19,7 +19,7 @@ from model.datasets import (
     from_label_studio_export,
     spans_from_label_studio_export,
 )
-from model.report import plot_curves, summary_table
+from model.report import check_plotting, plot_curves, summary_table
 from model.results import ResultsFolder, SettingsMismatchError, round_fields
 from model.simulation import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
 from model.task_types import STRATEGY_NAMES, SpanLabeling, TextClassification
@@ -130,6 +130,7 @@ def run_simulation(settings, args, extra_runs=()):
     """
     strategies = args.strategies or f'random,{settings.strategy}'
     try:
+        check_plotting()
         task_type, examples, fingerprint = load_dataset(args.dataset, args.text_column, args.label_column)
         reason = task_type.untrainable(examples)
         if reason:
@@ -142,12 +143,15 @@ def run_simulation(settings, args, extra_runs=()):
             training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
                                                learning_rate=args.learning_rate), bf16=args.bf16,
             mc_passes=args.mc_passes)
+        config.check_size(len(examples))
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
         folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, settings.base_model, config),
                                rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
-    except (DatasetError, SettingsMismatchError, StrategyError, ValueError) as error:
+    except (DatasetError, SettingsMismatchError, StrategyError, ValueError, ModuleNotFoundError) as error:
         raise SimulationInputError(str(error)) from None
+    except OSError as error:  # a dataset it cannot read, an --out it cannot write
+        raise SimulationInputError(f'{error.filename}: {error.strerror}') from None
     extra_runs = [runs for runs in extra_runs if task_type.NAME in runs.task_types]
     names = [*config.strategies, *(strategy for runs in extra_runs for strategy in runs.strategies)]
     planned = {(strategy, seed) for strategy in names for seed in config.seeds}

@@ -28,6 +28,18 @@ def summary_table(summary, metric='accuracy', target_fraction=TARGET_FRACTION):
     return '\n'.join(lines)
 
 
+def check_plotting():
+    """Raise ``ModuleNotFoundError`` naming the extra to install when matplotlib is missing.
+
+    Call it before hours of simulation, not after.
+    """
+    try:
+        import matplotlib  # noqa: F401 - optional: only plotting needs it
+    except ImportError:
+        raise ModuleNotFoundError("learning_curve.png needs matplotlib: pip install "
+                                  "'label-studio-active-learning[simulate]' (make installs it)") from None
+
+
 def plot_curves(rows, path, title, metric='accuracy', full_metric=None):
     """Learning curves of ``metric``, mean over seeds with a ±1 std band, one line per strategy."""
     import matplotlib  # optional: only plotting needs it

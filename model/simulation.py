@@ -62,14 +62,18 @@ class SimulationConfig:
             raise ValueError(f'initial, batch, budget: need 0 < initial <= budget and batch >= 1, got '
                              f'{self.initial}, {self.batch}, {self.budget}')
 
+    def check_size(self, num_examples):
+        """Raise ``ValueError`` unless a dataset of ``num_examples`` holds the test set and the budget."""
+        if num_examples < self.test_size + self.budget:
+            raise ValueError(f'dataset: {num_examples} texts; test_size + budget need '
+                             f'{self.test_size + self.budget}')
+
 
 def split(num_examples, config, seed):
     """Shuffled test and pool indices for one seed."""
+    config.check_size(num_examples)
     order = np.random.default_rng(seed).permutation(num_examples)
     needed = config.test_size + config.pool_size
-    if len(order) < config.test_size + config.budget:
-        raise ValueError(f'dataset: {len(order)} texts; test_size + budget needs '
-                         f'{config.test_size + config.budget}')
     return order[:config.test_size], order[config.test_size:needed]
 
 

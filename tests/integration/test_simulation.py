@@ -1,6 +1,7 @@
 """`lsal simulate` and the simulation loop: a few rounds on BBC News with the 2-layer encoder."""
 import csv
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -170,6 +171,32 @@ def test_cli_bad_arguments_exit_2_with_a_message(args, message, capsys):
         main(['simulate', *args])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_fails_fast_before_any_training(tmp_path, monkeypatch, capsys):
+    """Each refusal comes at once, as one line, with exit code 2: no hours lost to a late error."""
+    def csv_file(name, labels):
+        path = tmp_path / name
+        path.write_text('text,label\n' + ''.join(f'text number {i},{label}\n' for i, label in enumerate(labels)))
+        return str(path)
+    one_class, two = csv_file('one.csv', ['sports'] * 40), csv_file('two.csv', ['sports', 'tech'] * 20)
+    small = ['--test-size', '10', '--budget', '20', '--initial', '10', '--batch', '10']
+    cases = [
+        (['--dataset', one_class, *small], 'with 1 class(es); training needs two classes'),
+        (['--dataset', two], 'dataset: 40 texts; test_size + budget need 1500'),
+        (['--dataset', two, *small, '--out', str(tmp_path / 'two.csv' / 'out')], 'Not a directory'),
+    ]
+    for args, message in cases:
+        with pytest.raises(SystemExit) as exit_info:
+            main(['simulate', *args])
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err
+        assert message in error and error.count('\n') == 1, error
+    monkeypatch.setitem(sys.modules, 'matplotlib', None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(['simulate', '--dataset', two, *small, '--out', str(tmp_path / 'out')])
+    assert exit_info.value.code == 2
+    assert "needs matplotlib: pip install 'label-studio-active-learning[simulate]'" in capsys.readouterr().err
 
 
 def test_representative_initial_set_differs_from_random_and_is_deterministic(dataset, tiny_encoder):
