@@ -9,4 +9,4 @@ COPY strategies strategies
 RUN pip install --no-cache-dir '.[server]'
 ENV MODEL_DIR=/data/models HF_HUB_OFFLINE=1
 EXPOSE 9090
-CMD ["gunicorn", "--bind", "0.0.0.0:9090", "--workers", "2", "--threads", "4", "--timeout", "120", "backend:create_app()"]
+CMD ["lsal", "serve"]

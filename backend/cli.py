@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_PORT = 9090
 """Port of Label Studio ML backends."""
 
+WEB_TIMEOUT = 120
+"""Seconds gunicorn lets a request run (Label Studio waits 100 s for /predict), and lets requests in flight
+finish after SIGTERM."""
+
 DEFAULT_HOST = '0.0.0.0'
 """Listen on every interface, as Label Studio ML backends do (set BASIC_AUTH_* when exposed)."""
 
@@ -28,7 +32,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog='lsal', description='Active-learning ML backend for Label Studio.')
     commands = parser.add_subparsers(dest='command', required=True)
     for name, text in (('start', 'web server and worker in one command; embedded Redis unless REDIS_URL is set'),
-                       ('serve', 'web server only (REDIS_URL required)')):
+                       ('serve', 'web server only, gunicorn (REDIS_URL required)')):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument('--host', default=os.environ.get('HOST', DEFAULT_HOST))
         command.add_argument('--port', type=int, default=int(os.environ.get('PORT', DEFAULT_PORT)))
@@ -62,11 +66,28 @@ def _start(settings, args):
 
 
 def _serve(settings, args):
-    return _run_web(create_app(), args)
+    """gunicorn with ``WEB_WORKERS`` processes of ``WEB_THREADS`` threads; SIGTERM finishes requests in flight."""
+    from gunicorn.app.base import BaseApplication  # optional: the "server" extra
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for name, value in {'bind': f'{args.host}:{args.port}', 'workers': settings.web_workers,
+                                'threads': settings.web_threads, 'timeout': WEB_TIMEOUT,
+                                'graceful_timeout': WEB_TIMEOUT, 'accesslog': '-'}.items():
+                self.cfg.set(name, value)
+
+        def load(self):
+            return create_app()
+
+    logger.info('Web: gunicorn on http://%s:%d, %d workers x %d threads', args.host, args.port,
+                settings.web_workers, settings.web_threads)
+    Server().run()
+    return 0
 
 
 def _run_web(app, args):
-    logger.info('Web: listening on http://%s:%d', args.host, args.port)
+    logger.info('Web: listening on http://%s:%d (Werkzeug, one process: for a single machine; '
+                '`lsal serve` runs gunicorn)', args.host, args.port)
     run_simple(args.host, args.port, app, threaded=True)
     return 0
 

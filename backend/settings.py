@@ -104,6 +104,8 @@ class Settings:
     max_predict_chars: int = 20_000_000
     max_request_bytes: int = 64 * 1024 * 1024
     queue_name: str = 'lsal'
+    web_workers: int = 2
+    web_threads: int = 4
     train_timeout: int = 3600
     rescore_timeout: int = 3600
     log_level: str = 'INFO'
@@ -153,6 +155,8 @@ _PARSERS = {
     'max_predict_chars': _positive_int,
     'max_request_bytes': _positive_int,
     'train_timeout': _positive_int,
+    'web_workers': _positive_int,
+    'web_threads': _positive_int,
     'rescore_timeout': _positive_int,
     'eval_fraction': _fraction,
     'publish_tolerance': _fraction,
