@@ -10,6 +10,7 @@ from werkzeug.serving import run_simple
 
 from backend.app import create_app
 from backend.connection import start_embedded
+from backend.queues import KINDS
 from backend.settings import Settings, SettingsError
 from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
 from backend.worker import run_worker
@@ -36,7 +37,10 @@ def main(argv=None):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument('--host', default=os.environ.get('HOST', DEFAULT_HOST))
         command.add_argument('--port', type=int, default=int(os.environ.get('PORT', DEFAULT_PORT)))
-    commands.add_parser('worker', help='RQ worker that trains and re-scores (REDIS_URL required)')
+    worker = commands.add_parser('worker', help='RQ worker that trains and re-scores (REDIS_URL required)')
+    worker.add_argument('--queues', type=_kinds, default=KINDS,
+                        help=f'comma-separated kinds of work to take, from {",".join(KINDS)} (default: all; '
+                             'e.g. train on a GPU machine)')
     add_simulate_parser(commands)
     args = parser.parse_args(argv)
     try:
@@ -95,8 +99,16 @@ def _run_web(app, args):
 def _worker(settings, args):
     if not settings.redis_url:
         raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
-    run_worker(settings.redis_url, settings.queue_name)
+    run_worker(settings.redis_url, settings.queue_name, args.queues)
     return 0
+
+
+def _kinds(value):
+    kinds = tuple(kind.strip() for kind in value.split(',') if kind.strip())
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f'unknown {unknown or value!r}; choose from {", ".join(KINDS)}')
+    return kinds
 
 
 def _setup_logging(level):

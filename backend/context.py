@@ -3,9 +3,10 @@ import logging
 from dataclasses import dataclass
 
 from redis import Redis
-from rq import Queue, get_current_job
+from rq import get_current_job
 
 from backend.project_state import ProjectState, parse_project_ref
+from backend.queues import queues
 from backend.settings import Settings
 from model import ModelCache, VersionStore
 from model.acquisition import Acquisition
@@ -19,14 +20,14 @@ class Context:
 
     settings: object
     redis: Redis
-    queue: Queue
+    queues: dict
     store: VersionStore
     models: ModelCache
 
     @classmethod
     def create(cls, settings, redis):
         store = VersionStore(settings.model_dir)
-        return cls(settings=settings, redis=redis, queue=Queue(settings.queue_name, connection=redis),
+        return cls(settings=settings, redis=redis, queues=queues(settings.queue_name, redis),
                    store=store, models=ModelCache(store, bf16=settings.inference_bf16))
 
     @classmethod

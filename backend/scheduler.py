@@ -7,6 +7,8 @@ from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from backend.queues import SCORE, TRAIN
+
 logger = logging.getLogger(__name__)
 
 RESULT_TTL = 24 * 3600
@@ -49,13 +51,13 @@ def request_training(ctx, project, force=False):
     if not force and project.pending() < train_every:
         return None, False
     # The job may wait up to TRAIN_TIMEOUT for a running training's lease, then train as long.
-    return _enqueue_once(ctx, project, 'train_job', TRAIN_JOB, project.id, project.labels_added(), force,
+    return _enqueue_once(ctx, project, 'train_job', TRAIN, TRAIN_JOB, project.id, project.labels_added(), force,
                          timeout=2 * ctx.settings.train_timeout, description=f'train project {project.id}')
 
 
 def request_rescore(ctx, project, version):
     """Queue the job that pushes ``version``'s predictions to Label Studio; returns its id."""
-    job_id = _enqueue(ctx, RESCORE_JOB, project.id, version, timeout=ctx.settings.rescore_timeout,
+    job_id = _enqueue(ctx, SCORE, RESCORE_JOB, project.id, version, timeout=ctx.settings.rescore_timeout,
                       description=f'rescore project {project.id} with {version}')
     ctx.redis.set(project.key('rescore_job'), job_id, ex=2 * ctx.settings.rescore_timeout)
     return job_id
@@ -97,7 +99,7 @@ def request_cold_start(ctx, project):
     """
     if not ctx.settings.label_studio_enabled or project.current_version() is not None:
         return None, False
-    return _enqueue_once(ctx, project, 'cold_start', COLD_START_JOB, project.id,
+    return _enqueue_once(ctx, project, 'cold_start', SCORE, COLD_START_JOB, project.id,
                          timeout=ctx.settings.rescore_timeout, description=f'cold start project {project.id}')
 
 
@@ -110,7 +112,7 @@ def _alive(ctx, job_id):
     return status in ALIVE
 
 
-def _enqueue_once(ctx, project, noun, function, *args, timeout, description):
+def _enqueue_once(ctx, project, noun, kind, function, *args, timeout, description):
     """Queue ``function`` unless the project key ``noun`` names a job that waits or runs, or a settled
     state (any value other than a job id, such as ``done``).
 
@@ -129,12 +131,13 @@ def _enqueue_once(ctx, project, noun, function, *args, timeout, description):
     if not ctx.redis.set(key, job_id, nx=True, ex=2 * timeout):
         existing = ctx.redis.get(key)
         return (existing.decode() if existing else None), False
-    return _enqueue(ctx, function, *args, job_id=job_id, timeout=timeout, description=description), True
+    return _enqueue(ctx, kind, function, *args, job_id=job_id, timeout=timeout, description=description), True
 
 
-def _enqueue(ctx, function, *args, timeout, description, job_id=None):
-    """Queue ``function`` with the timeouts, TTLs and retries every job gets; returns the job id."""
-    job = ctx.queue.enqueue(function, *args, job_id=job_id, job_timeout=timeout, result_ttl=RESULT_TTL,
+def _enqueue(ctx, kind, function, *args, timeout, description, job_id=None):
+    """Queue ``function`` on the queue of ``kind`` with the timeouts, TTLs and retries every job gets;
+    returns the job id."""
+    job = ctx.queues[kind].enqueue(function, *args, job_id=job_id, job_timeout=timeout, result_ttl=RESULT_TTL,
                             failure_ttl=FAILURE_TTL, description=description,
                             retry=Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS)))
     logger.info('Queued job %s: %s', job.id, description)

@@ -9,6 +9,7 @@ from rq.scheduler import RQScheduler
 
 from backend import keys, ownership
 from backend.connection import connect
+from backend.queues import KINDS, queue_name
 
 logger = logging.getLogger(__name__)
 
@@ -35,17 +36,17 @@ class RetryPump(threading.Thread):
     lease of :data:`PUMP_LEASE_SECONDS`.
     """
 
-    def __init__(self, redis_url, queue_name):
+    def __init__(self, redis_url, queue_names):
         super().__init__(name='retry-pump', daemon=True)
         # A client of its own: the work horse forks from this process and must not inherit a busy pool.
         self.redis = connect(redis_url)
-        self.queue_name = queue_name
+        self.queue_names = queue_names
         self.token = uuid.uuid4().hex
         self.stopped = threading.Event()
 
     def run(self):
-        scheduler = RQScheduler([self.queue_name], connection=self.redis)
-        scheduler.prepare_registries([self.queue_name])
+        scheduler = RQScheduler(self.queue_names, connection=self.redis)
+        scheduler.prepare_registries(self.queue_names)
         while not self.stopped.wait(PUMP_SECONDS):
             try:
                 if self._my_turn():
@@ -59,12 +60,12 @@ class RetryPump(threading.Thread):
                                      PUMP_LEASE_SECONDS))
 
 
-def run_worker(redis_url, queue_name):
-    """Work on ``queue_name`` until stopped."""
-    pump = RetryPump(redis_url, queue_name)
+def run_worker(redis_url, prefix, kinds=KINDS):
+    """Work on the queues of ``kinds`` until stopped; retries of every queue move while this worker lives."""
+    pump = RetryPump(redis_url, [queue_name(prefix, kind) for kind in KINDS])
     pump.start()
     try:
-        Worker([queue_name], connection=connect(redis_url), worker_ttl=WORKER_TTL,
+        Worker([queue_name(prefix, kind) for kind in kinds], connection=connect(redis_url), worker_ttl=WORKER_TTL,
                maintenance_interval=MAINTENANCE_SECONDS).work()
     finally:
         pump.stopped.set()

@@ -6,7 +6,7 @@ import random
 
 import pytest
 import redis as redis_py
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 
 from backend import create_app
 from backend.settings import default_base_model
@@ -131,7 +131,7 @@ def run_jobs(app):
     ctx = app.extensions['lsal']
 
     def run():
-        worker = SimpleWorker([Queue(ctx.settings.queue_name, connection=ctx.redis)], connection=ctx.redis)
+        worker = SimpleWorker(list(ctx.queues.values()), connection=ctx.redis)
         worker.work(burst=True)
         return worker
     return run

@@ -83,7 +83,8 @@ def metrics():
            [({}, stats.get('predictions', 0))])
     metric('webhooks_total', 'counter', 'Webhooks received, by action.',
            [({'action': k.split(':', 1)[1]}, v) for k, v in sorted(stats.items()) if k.startswith('webhook:')])
-    metric('queue_jobs', 'gauge', 'Jobs waiting in the RQ queue.', [({'queue': ctx.queue.name}, len(ctx.queue))])
+    metric('queue_jobs', 'gauge', 'Jobs waiting in each RQ queue.',
+           [({'queue': queue.name}, len(queue)) for queue in ctx.queues.values()])
     projects = {pid: ctx.project(pid) for pid in _project_ids(ctx)}
     metric('labeled_annotations', 'gauge', 'Annotations kept as training data.',
            [({'project': pid}, p.count_examples()) for pid, p in projects.items()])

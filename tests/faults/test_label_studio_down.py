@@ -1,6 +1,5 @@
 """Label Studio stopped while the backend works, then started again."""
 import pytest
-from rq import Queue
 from rq.registry import FailedJobRegistry
 
 from backend import create_app
@@ -32,8 +31,7 @@ def project(label_studio_server, bbc):
 
 
 def failed_jobs(app):
-    return FailedJobRegistry(queue=Queue(app.extensions['lsal'].settings.queue_name,
-                                         connection=app.extensions['lsal'].redis))
+    return FailedJobRegistry(queue=app.extensions['lsal'].queues['score'])
 
 
 def test_a_cold_start_that_failed_runs_when_label_studio_is_back(app, client, run_jobs, label_studio_server,

@@ -6,6 +6,7 @@ from rq.job import Job
 
 from backend import create_app
 from backend.project_state import ProjectState
+from backend.queues import SCORE, queue_name
 from backend.settings import Settings
 from tests import payloads
 from tests.faults.conftest import wait_for
@@ -17,7 +18,7 @@ RETRY_SECONDS = 2
 
 def queue_failing_job(redis, name):
     """Queue a job that fails once and is retried :data:`RETRY_SECONDS` later; returns it."""
-    queue = Queue(Settings().queue_name, connection=redis)
+    queue = Queue(queue_name(Settings().queue_name, SCORE), connection=redis)
     return queue.enqueue('tests.faults.jobs.fail_once', f'runs:{name}', retry=Retry(max=1, interval=RETRY_SECONDS))
 
 

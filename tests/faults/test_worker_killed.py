@@ -1,7 +1,6 @@
 """A worker killed with SIGKILL in the middle of a training (OOM, a lost node)."""
 import time
 
-from rq import Queue
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 
@@ -38,7 +37,7 @@ def test_a_fresh_worker_trains_every_label_soon_after_one_is_killed(client, app,
     assert recovered < LEASE_SECONDS + 60 + summary['train_seconds']
 
     # RQ's maintenance finds the dead job and retries it: a training of the same labels is superseded.
-    StartedJobRegistry(queue=Queue(ctx.settings.queue_name, connection=redis)).cleanup(time.time() + 10 ** 6)
+    StartedJobRegistry(queue=ctx.queues['train']).cleanup(time.time() + 10 ** 6)
     job = Job.fetch(doomed_job, connection=redis)
     wait_for(lambda: job.get_status(refresh=True) == 'finished', 60, 'the retry of the killed job')
     assert job.return_value()['status'] == 'skipped' and 'superseded' in job.return_value()['reason']

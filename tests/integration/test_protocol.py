@@ -4,6 +4,7 @@ import base64
 import pytest
 
 from backend import create_app
+from backend.cli import main
 from backend.project_state import ProjectState
 from tests import payloads
 
@@ -148,9 +149,28 @@ def test_burst_of_webhooks_queues_one_training(client, app):
     for i in range(12):
         response = client.post('/webhook', json=payloads.annotation_created(100 + i, i, f'text {i}', 'tech'))
         assert response.status_code == 200
-    queue = app.extensions['lsal'].queue
-    assert len(queue) == 1, 'TRAIN_EVERY=4 and 12 annotations, but one job while none has started'
+    queues = app.extensions['lsal'].queues
+    assert len(queues['train']) == 1, 'TRAIN_EVERY=4 and 12 annotations, but one job while none has started'
+    assert len(queues['score']) == 0
     assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'already queued'
+
+
+def test_scores_go_to_their_own_queue_so_they_never_wait_behind_a_training(env, monkeypatch):
+    monkeypatch.setenv('LABEL_STUDIO_URL', 'http://127.0.0.1:9')
+    monkeypatch.setenv('LABEL_STUDIO_API_KEY', 'token')
+    app = create_app()
+    app.test_client().post('/setup', json=payloads.setup())
+    queues = app.extensions['lsal'].queues
+    assert [job.func_name for job in queues['score'].jobs] == ['backend.rescore.cold_start_project']
+    assert queues['score'].name == 'lsal-score' and len(queues['train']) == 0
+
+
+@pytest.mark.parametrize('value', ['gpu', 'train,gpu', ','])
+def test_worker_takes_only_known_kinds_of_work(value, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(['worker', '--queues', value])
+    assert exit_info.value.code == 2
+    assert 'choose from score, train' in capsys.readouterr().err
 
 
 def test_versions_of_an_unknown_project_is_404(client):

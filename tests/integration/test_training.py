@@ -3,7 +3,6 @@ import json
 import os
 
 import pytest
-from rq import Queue
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 from backend.project_state import ProjectState
@@ -21,7 +20,7 @@ def annotate(client, pairs, first_id=1):
 
 def registries(app):
     ctx = app.extensions['lsal']
-    queue = Queue(ctx.settings.queue_name, connection=ctx.redis)
+    queue = ctx.queues['train']
     return FinishedJobRegistry(queue=queue), FailedJobRegistry(queue=queue)
 
 
