@@ -1,5 +1,6 @@
 """The training job: fine-tune on a project's labeled set, store and publish the version."""
 import logging
+import math
 import time
 
 from rq import get_current_job
@@ -127,7 +128,8 @@ def _train(ctx, project):
 
 def _verdict(ctx, project, task_type, candidate, held_out, metrics):
     """``{'status': 'published'}``, or ``rejected`` with the reason when the candidate's held-out metric is
-    below the current version's, on the same held-out tasks, by more than ``PUBLISH_TOLERANCE``."""
+    below the current version's, on the same held-out tasks, by more than ``PUBLISH_TOLERANCE`` and more
+    than chance on that many tasks."""
     current = project.current_version()
     if not metrics['evaluated'] or current is None:
         return {'status': VersionStatus.PUBLISHED}
@@ -139,11 +141,14 @@ def _verdict(ctx, project, task_type, candidate, held_out, metrics):
         return {'status': VersionStatus.PUBLISHED}
     name = task_type.METRIC
     baseline = task_type.evaluate(serving, held_out)[name]
-    compared = {'compared_with': current, f'current_{name}': baseline}
-    if metrics[name] < baseline - ctx.settings.publish_tolerance:
+    # On few held-out tasks a metric moves by chance: about 1/sqrt(n) at two standard errors.
+    margin = max(ctx.settings.publish_tolerance, 1 / math.sqrt(len(held_out)))
+    compared = {'compared_with': current, f'current_{name}': baseline, 'reject_margin': round(margin, 4)}
+    if metrics[name] < baseline - margin:
         return {'status': VersionStatus.REJECTED, **compared,
                 'reason': f'held-out {name} {metrics[name]:.4f} is below {current}\'s {baseline:.4f} on the same '
-                          f'{len(held_out)} tasks by more than PUBLISH_TOLERANCE={ctx.settings.publish_tolerance}'}
+                          f'{len(held_out)} tasks by more than {margin:.4f} (PUBLISH_TOLERANCE='
+                          f'{ctx.settings.publish_tolerance}, or 1/sqrt({len(held_out)}) where larger)'}
     return {'status': VersionStatus.PUBLISHED, **compared}
 
 

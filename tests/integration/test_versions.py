@@ -34,7 +34,8 @@ def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_j
     assert client.post('/setup', json=payloads.setup()).json['model_version'] == good
     assert summary['status'] == 'rejected' and summary['compared_with'] == good
     assert summary['metrics']['accuracy'] < summary['current_accuracy'] - 0.5
-    assert 'PUBLISH_TOLERANCE=0.02' in summary['reason']
+    assert summary['reject_margin'] == round(1 / 12 ** 0.5, 4), 'chance on 12 held-out tasks, over PUBLISH_TOLERANCE'
+    assert 'by more than 0.2887 (PUBLISH_TOLERANCE=0.02, or 1/sqrt(12) where larger)' in summary['reason']
     assert project.pending() == 0, 'a rejected training used up its labels'
 
     refused = client.post(f'/versions/1/{worse}/activate')
