@@ -88,7 +88,7 @@ def metrics():
     projects = {pid: ctx.project(pid) for pid in _project_ids(ctx)}
     metric('labeled_annotations', 'gauge', 'Annotations kept as training data.',
            [({'project': pid}, p.count_examples()) for pid, p in projects.items()])
-    metric('pending_annotations', 'gauge', 'Annotations since the last training started.',
+    metric('pending_annotations', 'gauge', 'Annotations stored since the running or last counted training started.',
            [({'project': pid}, p.pending()) for pid, p in projects.items()])
     current = {pid: (p.current_version(), p.versions()) for pid, p in projects.items()}
     metric('model_info', 'gauge', 'The current model version of each project.',
