@@ -65,6 +65,24 @@ class LabelStudioProject:
             with _reaching(f'importing predictions into project {self.id}'):
                 self.client.projects.import_predictions(id=self.id, request=predictions)
 
+    def model_versions(self):
+        """``{model_version: number of predictions}`` stored in the project."""
+        with _reaching(f'listing the model versions of project {self.id}'):
+            response = self._raw('GET', f'api/projects/{self.id}/model-versions')
+        response.raise_for_status()
+        return response.json()
+
+    def delete_predictions(self, version):
+        """Delete every prediction of ``version`` in the project; returns how many."""
+        with _reaching(f'deleting the predictions of {version} in project {self.id}'):
+            response = self._raw('DELETE', f'api/projects/{self.id}/model-versions/', json={'model_version': version})
+        response.raise_for_status()
+        return response.json()
+
+    def _raw(self, method, path, **kwargs):
+        # label-studio-sdk 2.x has no method for the model-versions endpoint; its HTTP client does the auth.
+        return self.client._client_wrapper.httpx_client.request(path, method=method, **kwargs)
+
     def use_version(self, version, uncertainty_sampling):
         """Make ``version``'s scores the ones the project orders by."""
         fields = {'model_version': version}

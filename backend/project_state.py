@@ -1,5 +1,6 @@
 """A project's state in Redis: label config, labeled examples, versions."""
 import json
+import re
 import time
 from datetime import datetime
 from enum import Enum
@@ -22,6 +23,9 @@ class VersionStatus(str, Enum):
     REJECTED = 'rejected'
     """It scored worse than the version serving; activating it by hand still serves it."""
 
+
+VERSION_NAME = re.compile(r'v\d+-\d{8}T\d{6}')
+"""The names :meth:`ProjectState.new_version_name` gives."""
 
 COLD_START = 'cold-start'
 """The ``model_version`` of representative-first scores pushed before the first training."""

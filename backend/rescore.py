@@ -9,7 +9,7 @@ import numpy as np
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
 from backend.predictions import predict_tasks
-from backend.project_state import COLD_START, VersionStatus
+from backend.project_state import COLD_START, VERSION_NAME, VersionStatus
 from model import ModelNotFoundError
 from strategies import stabilized
 
@@ -49,9 +49,11 @@ def rescore_project(project_id, version):
     predictions, outputs = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project), rng,
                                          ctx.settings.max_text_chars)
     _push(ctx, project, label_studio, tasks, predictions, version)
+    deleted = _delete_old_predictions(project, label_studio, version)
     seconds = round(time.monotonic() - started, 2)
     agreement = _agreement(ctx, project, version, predictor, tasks, outputs, task_type)
-    project.update_version(version, rescored_tasks=len(tasks), rescore_seconds=seconds, agreement=agreement)
+    project.update_version(version, rescored_tasks=len(tasks), rescore_seconds=seconds, agreement=agreement,
+                           deleted_predictions=deleted)
     logger.info('Project %s: pushed %d scores of %s in %.1fs', project.id, len(tasks), version, seconds)
     return {'status': 'rescored', 'version': version, 'tasks': len(tasks), 'seconds': seconds,
             'agreement': agreement}
@@ -108,6 +110,19 @@ def _push(ctx, project, label_studio, tasks, predictions, version):
     for start in range(0, len(rows), RESCORE_BATCH):
         label_studio.import_predictions(rows[start:start + RESCORE_BATCH])
     label_studio.use_version(version, bool(ctx.project_setting(project, 'uncertainty_sampling')))
+
+
+def _delete_old_predictions(project, label_studio, current):
+    """Delete from Label Studio the predictions of this backend's versions no longer kept, and the
+    cold start's, so that its database does not grow by one row per task and version.
+
+    Returns ``{version: predictions deleted}``. Versions another backend or a
+    person named are left alone.
+    """
+    kept = set(project.versions()) | {current}
+    stale = [version for version in label_studio.model_versions()
+             if version not in kept and (version == COLD_START or VERSION_NAME.fullmatch(version))]
+    return {version: label_studio.delete_predictions(version) for version in stale}
 
 
 def _agreement(ctx, project, version, predictor, tasks, outputs, task_type):

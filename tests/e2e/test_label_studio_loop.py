@@ -64,6 +64,9 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
         prediction = next(p for p in task['predictions'] if p['model_version'] == version)
         assert prediction['result'][0]['value']['choices'][0] in labels_by_text.values()
     scores = current_scores(api, pid, version)
+    wait_for(lambda: 'cold-start' not in api.call('GET', f'/api/projects/{pid}/model-versions'),
+             'the cold-start predictions deleted once a version replaced them', log)
+    assert api.call('GET', f'/api/projects/{pid}/model-versions') == {version: 50}
     assert api.project(pid)['sampling'] == 'Uncertainty sampling'
     next_task = api.call('GET', f'/api/projects/{pid}/next')
     assert scores[next_task['id']] == min(scores.values())

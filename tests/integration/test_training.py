@@ -5,7 +5,7 @@ import os
 import pytest
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
-from backend.project_state import ProjectState
+from backend.project_state import VERSION_NAME, ProjectState
 from model import VersionStore
 from tests import payloads
 
@@ -33,7 +33,7 @@ def test_annotations_train_publish_and_predict(client, app, run_jobs, bbc, redis
     assert len(finished) == 1
 
     version = client.post('/setup', json=payloads.setup()).json['model_version']
-    assert version.startswith('v1-')
+    assert version.startswith('v1-') and VERSION_NAME.fullmatch(version), 'Label Studio cleanup knows it as ours'
     listed = client.get('/versions?project=1').json
     assert listed['versions'] == [version]
     assert listed['projects']['1']['details'][version]['num_train'] == 4
