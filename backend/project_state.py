@@ -108,9 +108,10 @@ class ProjectState:
 
         If the id's state belongs to a project created at another time (Label
         Studio's database was reset, or a second instance reuses the id), that
-        state moves, whole, under the name ``<id>.<its created>`` and this
-        project starts clean. Version numbers keep counting, so no version name
-        is used twice. Returns the archive's name, or None.
+        state moves, whole, under the name ``<id>.<its created>`` (with ``-2``,
+        ``-3``... if the same project was archived before) and this project
+        starts clean. Version numbers keep counting, so no version name is used
+        twice. Returns the archive's name, or None.
         """
         key, created = self.key('created'), str(created)
         with self.redis.pipeline() as pipe:
@@ -120,12 +121,14 @@ class ProjectState:
                     stored = pipe.get(key)
                     if stored is not None and stored.decode() == created:
                         return None
-                    archive = f'{self.id}.{stored.decode()}' if stored is not None else None
-                    nouns = [k.decode().rsplit(':', 1)[1] for k in pipe.scan_iter(match=self.key('*'))]
+                    archive = self._free_archive_name(pipe, stored.decode()) if stored is not None else None
+                    moving = [k for k in pipe.scan_iter(match=self.key('*'))
+                              if k.decode().rsplit(':', 1)[1] not in ('created', 'version_seq')]
+                    # A key that expires or changes meanwhile (a lease, a job marker) starts the claim over.
+                    pipe.watch(key, keys.ARCHIVED, *moving)
                     pipe.multi()
-                    for noun in nouns if archive else ():
-                        if noun not in ('created', 'version_seq'):
-                            pipe.rename(self.key(noun), keys.project(archive, noun))
+                    for moved in moving if archive else ():
+                        pipe.rename(moved, keys.project(archive, moved.decode().rsplit(':', 1)[1]))
                     if archive:
                         pipe.set(keys.project(archive, 'created'), stored)
                         pipe.sadd(keys.ARCHIVED, archive)
@@ -134,6 +137,13 @@ class ProjectState:
                     return archive
                 except WatchError:
                     continue
+
+    def _free_archive_name(self, pipe, created):
+        name, number = f'{self.id}.{created}', 1
+        while pipe.sismember(keys.ARCHIVED, name):
+            number += 1
+            name = f'{self.id}.{created}-{number}'
+        return name
 
     # -- label config and per-project parameters ---------------------------------
 

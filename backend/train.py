@@ -110,6 +110,9 @@ def _train(ctx, project):
         'metrics': metrics,
         **_verdict(ctx, project, task_type, predictor, held_out, metrics),
     }
+    if not project.renew_training(get_current_job().id, LEASE_SECONDS):
+        return _skipped(project, 'lost the training lease while training (Redis away over '
+                                 f'{LEASE_SECONDS} s, or the project id now names another project): not published')
     ctx.store.save(project.id, version, predictor, summary)
     if summary['status'] == VersionStatus.REJECTED:
         project.add_version(version, summary)

@@ -56,3 +56,19 @@ def test_pending_annotations_come_back_when_a_training_dies(client, app, bbc, re
     doomed.kill()
     _, seconds = wait_for(lambda: project.pending() == 6, LEASE_SECONDS + 5, 'the pending count to come back')
     print(f'pending count restored {seconds:.1f}s after the kill')
+
+
+def test_a_training_that_lost_its_lease_does_not_publish(client, app, bbc, redis, start_worker):
+    """Redis away longer than the lease, or the id now naming another project: another owner may train."""
+    project = ProjectState(redis, '1')
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:4])
+    job_id = redis.get(project.key('train_job')).decode()
+    start_worker(EPOCHS='30')
+    wait_for(lambda: redis.get(project.key('training')), 60, 'the training to start')
+    redis.set(project.key('training'), 'another-owner 4', ex=600)
+    job = Job.fetch(job_id, connection=redis)
+    wait_for(lambda: job.get_status(refresh=True) == 'finished', 120, 'the training to end')
+    assert job.return_value()['status'] == 'skipped' and 'lost the training lease' in job.return_value()['reason']
+    assert not project.versions() and project.current_version() is None
+    assert redis.get(project.key('training')) == b'another-owner 4', "the other owner's lease is left alone"

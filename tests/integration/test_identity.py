@@ -55,3 +55,16 @@ def test_a_webhook_from_a_recreated_project_archives_the_old_state(client, bbc, 
     assert client.post('/webhook', json=body).json['stored'] == 1
     assert ProjectState(redis, '1').count_examples() == 1
     assert ProjectState(redis, '1.1795558552').count_examples() == 2
+
+
+def test_a_project_that_comes_back_twice_never_overwrites_its_earlier_archive(client, bbc):
+    client.post('/setup', json=payloads.setup(project=FIRST))
+    annotate(client, bbc[:2])
+    client.post('/setup', json=payloads.setup(project=SECOND))
+    annotate(client, bbc[2:3], first_id=3)
+    client.post('/setup', json=payloads.setup(project=FIRST))
+    annotate(client, bbc[3:6], first_id=4)
+    client.post('/setup', json=payloads.setup(project=SECOND))
+    archived = client.get('/versions').json['archived']
+    assert {name: a['labeled_annotations'] for name, a in archived.items()} == {
+        '1.1795558552': 2, '1.1800000000': 1, '1.1795558552-2': 3}
