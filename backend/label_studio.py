@@ -67,21 +67,20 @@ class LabelStudioProject:
 
     def model_versions(self):
         """``{model_version: number of predictions}`` stored in the project."""
-        with _reaching(f'listing the model versions of project {self.id}'):
-            response = self._raw('GET', f'api/projects/{self.id}/model-versions')
-        response.raise_for_status()
-        return response.json()
+        return self._model_versions('GET', f'listing the model versions of project {self.id}')
 
     def delete_predictions(self, version):
         """Delete every prediction of ``version`` in the project; returns how many."""
-        with _reaching(f'deleting the predictions of {version} in project {self.id}'):
-            response = self._raw('DELETE', f'api/projects/{self.id}/model-versions/', json={'model_version': version})
+        return self._model_versions('DELETE', f'deleting the predictions of {version} in project {self.id}',
+                                    json={'model_version': version})
+
+    def _model_versions(self, method, what, **kwargs):
+        # label-studio-sdk 2.x has no method for this endpoint; its HTTP client adds the auth.
+        with _reaching(what):
+            response = self.client._client_wrapper.httpx_client.request(
+                f'api/projects/{self.id}/model-versions/', method=method, **kwargs)
         response.raise_for_status()
         return response.json()
-
-    def _raw(self, method, path, **kwargs):
-        # label-studio-sdk 2.x has no method for the model-versions endpoint; its HTTP client does the auth.
-        return self.client._client_wrapper.httpx_client.request(path, method=method, **kwargs)
 
     def use_version(self, version, uncertainty_sampling):
         """Make ``version``'s scores the ones the project orders by."""

@@ -14,6 +14,7 @@ from model.task_types import parse_label_config
 UNTRAINED = 'untrained'
 """The ``model_version`` reported before a project's first trained version."""
 
+
 class VersionStatus(str, Enum):
     """What became of a trained version."""
 
@@ -114,6 +115,8 @@ class ProjectState:
         twice. Returns the archive's name, or None.
         """
         key, created = self.key('created'), str(created)
+        if self.redis.get(key) == created.encode():  # every /setup and /predict: one read
+            return None
         with self.redis.pipeline() as pipe:
             while True:
                 try:
@@ -121,13 +124,15 @@ class ProjectState:
                     stored = pipe.get(key)
                     if stored is not None and stored.decode() == created:
                         return None
-                    archive = self._free_archive_name(pipe, stored.decode()) if stored is not None else None
-                    moving = [k for k in pipe.scan_iter(match=self.key('*'))
-                              if k.decode().rsplit(':', 1)[1] not in ('created', 'version_seq')]
-                    # A key that expires or changes meanwhile (a lease, a job marker) starts the claim over.
-                    pipe.watch(key, keys.ARCHIVED, *moving)
+                    archive, moving = None, []
+                    if stored is not None:
+                        archive = self._free_archive_name(pipe, stored.decode())
+                        moving = [k for k in pipe.scan_iter(match=self.key('*'))
+                                  if k.decode().rsplit(':', 1)[1] not in ('created', 'version_seq')]
+                        # A key that expires or changes meanwhile (a lease, a job marker) starts the claim over.
+                        pipe.watch(key, keys.ARCHIVED, *moving)
                     pipe.multi()
-                    for moved in moving if archive else ():
+                    for moved in moving:
                         pipe.rename(moved, keys.project(archive, moved.decode().rsplit(':', 1)[1]))
                     if archive:
                         pipe.set(keys.project(archive, 'created'), stored)

@@ -56,11 +56,15 @@ def request_training(ctx, project, force=False):
 
 
 def request_rescore(ctx, project, version):
-    """Queue the job that pushes ``version``'s predictions to Label Studio; returns its id."""
-    job_id = _enqueue(ctx, SCORE, RESCORE_JOB, project.id, version, timeout=ctx.settings.rescore_timeout,
-                      description=f'rescore project {project.id} with {version}')
+    """Queue the job that pushes ``version``'s predictions to Label Studio; returns its id.
+
+    Queued whatever runs already: an older version's re-scoring skips once it
+    finds itself superseded.
+    """
+    job_id = _job_id(RESCORE_JOB, project)
     ctx.redis.set(project.key('rescore_job'), job_id, ex=2 * ctx.settings.rescore_timeout)
-    return job_id
+    return _enqueue(ctx, SCORE, RESCORE_JOB, project.id, version, job_id=job_id, timeout=ctx.settings.rescore_timeout,
+                    description=f'rescore project {project.id} with {version}')
 
 
 def catch_up(ctx, project):
@@ -82,12 +86,13 @@ def catch_up(ctx, project):
     # A version is published a moment before its re-scoring is queued.
     if time.time() - summary.get('created_at', 0) < CATCH_UP_GRACE_SECONDS:
         return None
-    running = ctx.redis.get(project.key('rescore_job'))
-    if running is not None and _alive(ctx, running.decode()):
+    job_id, queued = _enqueue_once(ctx, project, 'rescore_job', SCORE, RESCORE_JOB, project.id, current,
+                                   timeout=ctx.settings.rescore_timeout,
+                                   description=f'rescore project {project.id} with {current}')
+    if not queued:
         return None
-    logger.warning('Project %s: the scores of %s never reached Label Studio; queueing them again', project.id,
-                   current)
-    return request_rescore(ctx, project, current)
+    logger.warning('Project %s: the scores of %s never reached Label Studio; queued them again', project.id, current)
+    return job_id
 
 
 def request_cold_start(ctx, project):
@@ -126,12 +131,17 @@ def _enqueue_once(ctx, project, noun, kind, function, *args, timeout, descriptio
             return existing, False
         # Its job no longer waits or runs (failed past its retries, lost with a flushed queue).
         project.forget_job(noun, existing)
-    job_id = f'{JOB_PREFIX}{function.rsplit(".", 1)[1]}-{project.id}-{uuid.uuid4().hex[:12]}'
+    job_id = _job_id(function, project)
     # The key outlives a job that vanished without trace only until it expires.
     if not ctx.redis.set(key, job_id, nx=True, ex=2 * timeout):
         existing = ctx.redis.get(key)
         return (existing.decode() if existing else None), False
     return _enqueue(ctx, kind, function, *args, job_id=job_id, timeout=timeout, description=description), True
+
+
+def _job_id(function, project):
+    """A fresh id such as ``lsal-train_project-3-<hex>``: a key holding it names a job, not a state."""
+    return f'{JOB_PREFIX}{function.rsplit(".", 1)[1]}-{project.id}-{uuid.uuid4().hex[:12]}'
 
 
 def _enqueue(ctx, kind, function, *args, timeout, description, job_id=None):

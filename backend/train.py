@@ -46,7 +46,7 @@ def train_project(project_id, requested_at=0, force=False):
             # From here on, new annotations count towards the next training.
             project.forget_job('train_job', job.id)
             if (force and not job.number_of_retries) or project.labels_trained() < requested_at:
-                summary = _train(ctx, project)
+                summary = _train(ctx, project, job.id)
             else:
                 summary = _skipped(project, f'superseded: a later training covered the {requested_at} '
                                             'annotations stored when this one was requested')
@@ -71,7 +71,7 @@ def _wait_for_lease(project, token, timeout):
     return claimed
 
 
-def _train(ctx, project):
+def _train(ctx, project, token):
     task_type = project.task_type()
     if task_type is None:
         return _skipped(project, 'no label config seen yet (connect the project, or send a webhook)')
@@ -110,7 +110,7 @@ def _train(ctx, project):
         'metrics': metrics,
         **_verdict(ctx, project, task_type, predictor, held_out, metrics),
     }
-    if not project.renew_training(get_current_job().id, LEASE_SECONDS):
+    if not project.renew_training(token, LEASE_SECONDS):
         return _skipped(project, 'lost the training lease while training (Redis away over '
                                  f'{LEASE_SECONDS} s, or the project id now names another project): not published')
     ctx.store.save(project.id, version, predictor, summary)
