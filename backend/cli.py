@@ -99,7 +99,7 @@ def _run_web(app, args):
 def _worker(settings, args):
     if not settings.redis_url:
         raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
-    run_worker(settings.redis_url, settings.queue_name, args.queues)
+    run_worker(settings, args.queues)
     return 0
 
 

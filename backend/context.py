@@ -10,6 +10,7 @@ from backend.queues import queues
 from backend.settings import Settings
 from model import ModelCache, VersionStore
 from model.acquisition import Acquisition
+from model.device import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +23,15 @@ class Context:
     redis: Redis
     queues: dict
     store: VersionStore
+    runtime: Runtime
     models: ModelCache
 
     @classmethod
     def create(cls, settings, redis):
         store = VersionStore(settings.model_dir)
+        runtime = Runtime.create(settings.device, settings.inference_bf16, settings.base_model)
         return cls(settings=settings, redis=redis, queues=queues(settings.queue_name, redis),
-                   store=store, models=ModelCache(store, bf16=settings.inference_bf16))
+                   store=store, runtime=runtime, models=ModelCache(store, runtime=runtime))
 
     @classmethod
     def for_current_job(cls):

@@ -80,8 +80,7 @@ def cold_start_project(project_id):
         return {'status': 'skipped', 'reason': 'no unlabeled task with usable data'}
     size = int(ctx.project_setting(project, 'train_every'))
     scores = task_type.cold_start_scores(ctx.settings.base_model, texts, size,
-                                         np.random.default_rng(int(project.id)), ctx.settings.max_length,
-                                         bf16=ctx.settings.inference_bf16)
+                                         np.random.default_rng(int(project.id)), ctx.settings.max_length, ctx.runtime)
     predictions = [{'result': [], 'score': round(float(s), 6), 'model_version': COLD_START} for s in scores]
     if project.current_version() is not None:  # a training finished meanwhile (several workers)
         return {'status': 'skipped', 'reason': 'a trained version was published during the cold start'}

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from model.acquisition import MC_PASSES
+from model.device import device_name
 from model.task_types import STRATEGY_NAMES
 from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
@@ -32,6 +33,10 @@ def _flag(value):
     if lowered in ('0', 'false', 'no', 'off', ''):
         return False
     raise ValueError(f'expected true or false, got {value!r}')
+
+
+def _flag_or_auto(value):
+    return 'auto' if str(value).strip().lower() == 'auto' else _flag(value)
 
 
 def _positive_int(value):
@@ -98,7 +103,8 @@ class Settings:
     max_length: int = TrainingConfig.max_length
     mc_passes: int = MC_PASSES
     stop_agreement: float = STOP_KAPPA
-    inference_bf16: bool = False
+    device: str = 'auto'
+    inference_bf16: object = 'auto'
     max_text_chars: int = 20000
     max_predict_tasks: int = 10000
     max_predict_chars: int = 20_000_000
@@ -162,5 +168,6 @@ _PARSERS = {
     'publish_tolerance': _fraction,
     'stop_agreement': agreement_threshold,
     'uncertainty_sampling': _flag,
-    'inference_bf16': _flag,
+    'device': device_name,
+    'inference_bf16': _flag_or_auto,
 }

@@ -90,8 +90,7 @@ def _train(ctx, project, token):
         return _skipped(project, reason)
     train, held_out, evaluation_note = _split(ctx.settings, examples, task_type)
     started = time.monotonic()
-    predictor = task_type.fine_tune(ctx.settings.base_model, train, ctx.training_config(task_type),
-                                    bf16=ctx.settings.inference_bf16)
+    predictor = task_type.fine_tune(ctx.settings.base_model, train, ctx.training_config(task_type), ctx.runtime)
     train_seconds = time.monotonic() - started
     metrics = {'evaluated': False, 'reason': evaluation_note}
     if held_out:
@@ -107,6 +106,7 @@ def _train(ctx, project, token):
         **task_type.training_notes(train),
         'base_model': ctx.settings.base_model,
         'train_seconds': round(train_seconds, 2),
+        'runtime': ctx.runtime.describe(),
         'metrics': metrics,
         **_verdict(ctx, project, task_type, predictor, held_out, metrics),
     }

@@ -10,6 +10,7 @@ from rq.scheduler import RQScheduler
 from backend import keys, ownership
 from backend.connection import connect
 from backend.queues import KINDS, queue_name
+from model.device import calibrate, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +61,22 @@ class RetryPump(threading.Thread):
                                      PUMP_LEASE_SECONDS))
 
 
-def run_worker(redis_url, prefix, kinds=KINDS):
-    """Work on the queues of ``kinds`` until stopped; retries of every queue move while this worker lives."""
-    pump = RetryPump(redis_url, [queue_name(prefix, kind) for kind in KINDS])
+def run_worker(settings, kinds=KINDS):
+    """Work on the queues of ``kinds`` until stopped; retries of every queue move while this worker lives.
+
+    Each job runs in a work horse forked from this process. On a CPU the
+    horses inherit the bfloat16 calibration done here once; CUDA is never
+    initialized here (a forked child could not use it), each horse does.
+    """
+    device = resolve_device(settings.device)
+    logger.info('Worker on %s for queues %s', device, ', '.join(kinds))
+    if device.type == 'cpu' and settings.inference_bf16 == 'auto':
+        calibrate(settings.base_model)
+    prefix = settings.queue_name
+    pump = RetryPump(settings.redis_url, [queue_name(prefix, kind) for kind in KINDS])
     pump.start()
     try:
-        Worker([queue_name(prefix, kind) for kind in kinds], connection=connect(redis_url), worker_ttl=WORKER_TTL,
-               maintenance_interval=MAINTENANCE_SECONDS).work()
+        Worker([queue_name(prefix, kind) for kind in kinds], connection=connect(settings.redis_url),
+               worker_ttl=WORKER_TTL, maintenance_interval=MAINTENANCE_SECONDS).work()
     finally:
         pump.stopped.set()

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from transformers import AutoModel
 
+from model.device import CPU
 from model.inference import embed_texts
 from model.training import load_tokenizer
 from strategies import MC_STRATEGIES, representative, selection_scores
@@ -45,13 +46,13 @@ class Acquisition:
         return inference, scores
 
 
-def cold_start_scores(base_model, texts, n, rng, max_length, bf16=False):
+def cold_start_scores(base_model, texts, n, rng, max_length, runtime=CPU):
     """Scores for a pool before any label: ``n`` representative texts first, then random.
 
     The pretrained encoder embeds the pool; one typical text per k-means cluster
     gets the lowest scores, largest cluster first.
     """
     encoder, tokenizer = AutoModel.from_pretrained(base_model), load_tokenizer(base_model)
-    embeddings = embed_texts(encoder, tokenizer, texts, max_length, bf16=bf16)
+    embeddings = embed_texts(encoder, tokenizer, texts, max_length, runtime)
     selected = representative(embeddings, min(n, len(texts)), rng)
     return selection_scores(selected, rng.random(len(texts)))

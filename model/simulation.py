@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
+from model.device import Runtime
 from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, stabilized
 
@@ -62,6 +63,11 @@ class SimulationConfig:
             raise ValueError(f'initial, batch, budget: need 0 < initial <= budget and batch >= 1, got '
                              f'{self.initial}, {self.batch}, {self.budget}')
 
+    @property
+    def runtime(self):
+        """The CPU :class:`~model.device.Runtime`, with bfloat16 inference if asked for."""
+        return Runtime(inference_bf16=self.bf16)
+
     def check_size(self, num_examples):
         """Raise ``ValueError`` unless a dataset of ``num_examples`` holds the test set and the budget."""
         if num_examples < self.test_size + self.budget:
@@ -83,7 +89,7 @@ def initial_indices(texts, pool, config, base_model, seed):
     if config.initial_strategy == 'random':
         return list(rng.choice(len(pool), config.initial, replace=False))
     scores = cold_start_scores(base_model, [texts[i] for i in pool], config.initial, rng,
-                               config.training.max_length, bf16=config.bf16)
+                               config.training.max_length, config.runtime)
     return list(np.argsort(scores, kind='stable')[:config.initial])
 
 
@@ -110,7 +116,7 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
     while True:
         started = time.monotonic()
         train = [examples[pool[i]] for i in labeled]
-        predictor = task_type.fine_tune(base_model, train, training, bf16=config.bf16)
+        predictor = task_type.fine_tune(base_model, train, training, config.runtime)
         train_seconds = time.monotonic() - started
         outputs = task_type.outputs(predictor, test_texts)
         metrics = task_type.metrics(outputs, test_examples)
@@ -145,7 +151,7 @@ def full_pool_metric(task_type, examples, base_model, config, seed):
     test, pool = split(len(examples), config, seed)
     full = replace(config.training, seed=seed, min_steps=0,
                    max_steps=config.training.epochs * -(-len(pool) // config.training.batch_size))
-    predictor = task_type.fine_tune(base_model, [examples[i] for i in pool], full, bf16=config.bf16)
+    predictor = task_type.fine_tune(base_model, [examples[i] for i in pool], full, config.runtime)
     return task_type.evaluate(predictor, [examples[i] for i in test])[task_type.METRIC]
 
 

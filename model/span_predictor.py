@@ -102,11 +102,12 @@ class SpanPredictor(LoadedModel):
         """Per window, the encoder's embeddings of its real (non-special) tokens, ``(n, hidden)``."""
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         out = [None] * len(windows)
-        with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=self.bf16):
+        device = self.runtime.device
+        with torch.inference_mode(), self.runtime.autocast():
             for start in range(0, len(order), WINDOWS_PER_BATCH):
                 index = order[start:start + WINDOWS_PER_BATCH]
                 ids, mask = window_tensors([windows[i] for i in index], self.tokenizer.pad_token_id)
-                tokens = self.classifier.embed(ids, mask).float().numpy()
+                tokens = self.classifier.embed(ids.to(device), mask.to(device)).float().cpu().numpy()
                 for row, i in enumerate(index):
                     real = [e > s for s, e in windows[i].offsets]
                     out[i] = tokens[row, :len(real)][np.array(real, dtype=bool)]
@@ -114,8 +115,8 @@ class SpanPredictor(LoadedModel):
 
     def _probabilities(self, vectors):
         with torch.inference_mode():
-            logits = self.classifier.head(torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)))
-            return torch.softmax(logits, dim=-1).numpy()
+            vectors = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)).to(self.runtime.device)
+            return torch.softmax(self.classifier.head(vectors), dim=-1).cpu().numpy()
 
     def _keep(self, shape, rng):
         rate = self.classifier.dropout.p

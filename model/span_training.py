@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from model.bio import IGNORED, encode_spans, tag_names
+from model.device import CPU
 from model.exceptions import TrainingDataError
 from model.predictor import ModelCard
 from model.span_predictor import SPANS, SpanPredictor
@@ -14,7 +15,7 @@ MAX_TAG_WEIGHT = 10.0
 """Cap on the loss weight of a rare tag relative to ``O``."""
 
 
-def fine_tune_spans(base_model, texts, spans, labels, config=None, bf16=False):
+def fine_tune_spans(base_model, texts, spans, labels, config=None, runtime=CPU):
     """Fine-tune ``base_model`` to tag ``spans`` in ``texts``; returns a :class:`SpanPredictor`.
 
     Args:
@@ -26,7 +27,7 @@ def fine_tune_spans(base_model, texts, spans, labels, config=None, bf16=False):
         labels: the entity labels, in the order of the output tags.
         config: the :class:`~model.training.TrainingConfig`; a step is a batch
             of windows of ``max_length`` tokens (long texts give several).
-        bf16: whether the returned predictor runs under bfloat16 autocast.
+        runtime: the :class:`~model.device.Runtime` to train and predict on.
 
     Raises:
         TrainingDataError: no texts, or a span with an unknown label or outside its text.
@@ -42,10 +43,10 @@ def fine_tune_spans(base_model, texts, spans, labels, config=None, bf16=False):
     target = torch.tensor(pad(targets, IGNORED))
     loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORED,
                                   weight=_tag_weights(target, len(tag_names(labels))) if config.class_weights else None)
-    train_steps(tagger, input_ids, attention_mask, target, loss_fn, config, per_token=True)
+    train_steps(tagger, input_ids, attention_mask, target, loss_fn, config, runtime, per_token=True)
     card = ModelCard(labels=tuple(labels), multi_label=False, max_length=config.max_length,
                      base_model=str(base_model), kind=SPANS)
-    return SpanPredictor(tagger, tokenizer, card, bf16=bf16)
+    return SpanPredictor(tagger, tokenizer, card, runtime)
 
 
 def _check(texts, spans, labels):

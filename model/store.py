@@ -10,6 +10,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
 from model.classifier import TextClassifier
+from model.device import CPU
 from model.exceptions import ModelNotFoundError
 from model.predictor import TEXT_CLASSIFICATION, ModelCard, Predictor
 from model.span_predictor import SPANS, SpanPredictor
@@ -53,7 +54,7 @@ class VersionStore:
         try:
             classifier = predictor.classifier
             classifier.encoder.save_pretrained(partial, safe_serialization=True)
-            save_file({k: v.contiguous() for k, v in classifier.head.state_dict().items()},
+            save_file({k: v.detach().cpu().contiguous() for k, v in classifier.head.state_dict().items()},
                       str(partial / HEAD_WEIGHTS))
             predictor.tokenizer.save_pretrained(partial)
             manifest = {**metadata, 'version': version, 'card': predictor.card.to_dict()}
@@ -73,8 +74,8 @@ class VersionStore:
         except FileNotFoundError:
             raise ModelNotFoundError(f'version: {version!r} of project {project} is not in {self.root}') from None
 
-    def load(self, project, version, bf16=False):
-        """The predictor of a saved version (its card's ``kind`` says which class)."""
+    def load(self, project, version, runtime=CPU):
+        """The predictor of a saved version (its card's ``kind`` says which class), on ``runtime``'s device."""
         card = ModelCard.from_dict(self.manifest(project, version)['card'])
         module_class, predictor_class = MODELS[card.kind]
         folder = self.path(project, version)
@@ -82,7 +83,7 @@ class VersionStore:
         head = load_file(str(folder / HEAD_WEIGHTS))
         module = module_class(encoder, head['weight'].shape[0])
         module.head.load_state_dict(head)
-        return predictor_class(module, AutoTokenizer.from_pretrained(folder), card, bf16=bf16)
+        return predictor_class(module, AutoTokenizer.from_pretrained(folder), card, runtime)
 
     def archive(self, project, name):
         """Move every version of ``project`` under the project name ``name``."""

@@ -9,6 +9,7 @@ from torch import nn
 from transformers import AutoTokenizer
 
 from model.classifier import TextClassifier
+from model.device import CPU
 from model.exceptions import ModelNotFoundError, TrainingDataError
 from model.predictor import ModelCard, Predictor
 
@@ -51,7 +52,7 @@ def load_tokenizer(name_or_path):
         raise ModelNotFoundError(f'base_model: cannot load {name_or_path!r}: {error}') from error
 
 
-def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None, bf16=False):
+def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None, runtime=CPU):
     """Fine-tune ``base_model`` on ``texts`` and return a ready :class:`Predictor`.
 
     Args:
@@ -62,7 +63,7 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
         labels: every label name, in the order of the output columns.
         multi_label: train independent yes/no outputs instead of a softmax.
         config: the :class:`TrainingConfig`; its defaults when None.
-        bf16: whether the returned predictor runs under bfloat16 autocast.
+        runtime: the :class:`~model.device.Runtime` to train and predict on.
 
     Raises:
         TrainingDataError: no texts, or a target naming an unknown label.
@@ -79,15 +80,16 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
                         return_tensors='pt')
     target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
     loss_fn = _loss(y, len(labels), multi_label, config.class_weights)
-    train_steps(classifier, encoded['input_ids'], encoded['attention_mask'], target, loss_fn, config)
+    train_steps(classifier, encoded['input_ids'], encoded['attention_mask'], target, loss_fn, config, runtime)
 
     card = ModelCard(labels=tuple(labels), multi_label=multi_label, max_length=config.max_length,
                      base_model=str(base_model))
-    return Predictor(classifier, tokenizer, card, bf16=bf16)
+    return Predictor(classifier, tokenizer, card, runtime)
 
 
-def train_steps(module, input_ids, attention_mask, target, loss_fn, config, per_token=False):
-    """Fine-tune ``module`` (``encoder`` + ``head``) for :meth:`TrainingConfig.num_steps` steps.
+def train_steps(module, input_ids, attention_mask, target, loss_fn, config, runtime=CPU, per_token=False):
+    """Fine-tune ``module`` (``encoder`` + ``head``) for :meth:`TrainingConfig.num_steps` steps on
+    ``runtime``'s device, in fp32.
 
     ``input_ids`` and ``attention_mask`` are ``(num_samples, width)``. A
     ``per_token`` target has their shape and is trimmed with them; the module
@@ -95,15 +97,18 @@ def train_steps(module, input_ids, attention_mask, target, loss_fn, config, per_
     """
     rng = np.random.default_rng(config.seed)
     steps = config.num_steps(len(input_ids))
+    device = runtime.device
+    module.to(device)
+    loss_fn.to(device)
     optimizer, schedule = _optimizer(module, config, steps)
     module.train()
     for step, index in enumerate(_batches(len(input_ids), config.batch_size, steps, rng)):
         # Trim padding to the longest input of the batch: short batches run much faster.
         mask = attention_mask[index]
         width = int(mask.sum(dim=1).max())
-        logits = module(input_ids[index][:, :width], mask[:, :width])
+        logits = module(input_ids[index][:, :width].to(device), mask[:, :width].to(device))
         loss = loss_fn(logits.transpose(1, 2) if per_token else logits,
-                       target[index][:, :width] if per_token else target[index])
+                       (target[index][:, :width] if per_token else target[index]).to(device))
         loss.backward()
         nn.utils.clip_grad_norm_(module.parameters(), 1.0)
         optimizer.step()

@@ -3,6 +3,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from model.acquisition import cold_start_scores
+from model.device import CPU
 from model.training import TrainingConfig
 
 
@@ -107,8 +108,9 @@ class TaskType(ABC):
         """Why ``examples`` cannot train a model yet, or None."""
 
     @abstractmethod
-    def fine_tune(self, base_model, examples, training, bf16=False):
-        """A predictor fine-tuned on ``examples`` with the :class:`~model.TrainingConfig` ``training``."""
+    def fine_tune(self, base_model, examples, training, runtime=CPU):
+        """A predictor fine-tuned on ``examples`` with the :class:`~model.TrainingConfig` ``training``, on the
+        :class:`~model.device.Runtime` ``runtime``."""
 
     def evaluate(self, predictor, examples):
         """Held-out metrics of ``predictor`` on ``examples`` (a JSON dict holding :attr:`METRIC`)."""
@@ -140,6 +142,6 @@ class TaskType(ABC):
         """Counts about the training data worth a line in the version summary (JSON dict)."""
         return {}
 
-    def cold_start_scores(self, base_model, texts, n, rng, max_length, bf16=False):
+    def cold_start_scores(self, base_model, texts, n, rng, max_length, runtime=CPU):
         """Scores before any label: ``n`` representative texts first (pretrained-encoder embeddings)."""
-        return cold_start_scores(base_model, texts, n, rng, max_length, bf16=bf16)
+        return cold_start_scores(base_model, texts, n, rng, max_length, runtime)

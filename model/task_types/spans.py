@@ -7,6 +7,7 @@ a span, and draws a prediction's ``start``/``end`` as code points
 """
 from dataclasses import dataclass
 
+from model.device import CPU
 from model.evaluation import entity_metrics
 from model.span_predictor import SPANS
 from model.span_training import fine_tune_spans
@@ -106,9 +107,9 @@ class SpanLabeling(TaskType):
             return f'{len(examples)} labeled task(s) without any entity; training needs one'
         return None
 
-    def fine_tune(self, base_model, examples, training, bf16=False):
+    def fine_tune(self, base_model, examples, training, runtime=CPU):
         return fine_tune_spans(base_model, [e['text'] for e in examples], [self._known(e) for e in examples],
-                               list(self.labels), config=training, bf16=bf16)
+                               list(self.labels), config=training, runtime=runtime)
 
     def metrics(self, outputs, examples):
         """Entity-level micro precision, recall and F1 by exact span and type, and F1 per type."""

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.device import CPU
 from model.evaluation import classification_metrics, indicators
 from model.predictor import TEXT_CLASSIFICATION, choices_from
 from model.task_types.base import AnnotationRejected, TaskType
@@ -85,9 +86,9 @@ class TextClassification(TaskType):
             return f'{len(examples)} labeled task(s) with {len(classes)} class(es); training needs two classes'
         return None
 
-    def fine_tune(self, base_model, examples, training, bf16=False):
+    def fine_tune(self, base_model, examples, training, runtime=CPU):
         return fine_tune(base_model, [e['text'] for e in examples], [e['choices'] for e in examples],
-                         list(self.labels), multi_label=self.multi_label, config=training, bf16=bf16)
+                         list(self.labels), multi_label=self.multi_label, config=training, runtime=runtime)
 
     def metrics(self, outputs, examples):
         """Accuracy and macro-F1 (see :func:`~model.evaluation.classification_metrics`)."""

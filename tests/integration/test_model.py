@@ -1,9 +1,12 @@
 """model/: inference shapes, MC passes, the version store and the cache, on the 2-layer encoder."""
+import logging
+
 import numpy as np
 import pytest
 
-from model import ModelCache, ModelNotFoundError, TrainingConfig, VersionStore, fine_tune
+from model import ModelCache, ModelNotFoundError, Predictor, TrainingConfig, VersionStore, fine_tune
 from model.acquisition import Acquisition
+from model.device import CPU, Runtime, calibrate, choose_bf16
 
 LABELS = ['business', 'entertainment', 'politics', 'sports', 'tech']
 
@@ -57,3 +60,27 @@ def test_unknown_label_in_targets_is_named(tiny_encoder):
     from model import TrainingDataError
     with pytest.raises(TrainingDataError, match=r"unknown labels \['weather'\]"):
         fine_tune(tiny_encoder, ['a text'], [['weather']], LABELS)
+
+
+def test_auto_precision_calibrates_once_and_follows_its_own_figures(tiny_encoder, caplog):
+    caplog.set_level(logging.INFO, logger='model.device')
+    runtime = Runtime.create('cpu', 'auto', tiny_encoder)
+    again = Runtime.create('cpu', 'auto', tiny_encoder)
+    logged = [r.getMessage() for r in caplog.records if 'Inference precision' in r.getMessage()]
+    assert len(logged) == 1, logged
+    decision = calibrate(tiny_encoder)
+    assert decision.fp32_seconds > 0 and decision.bf16_seconds > 0
+    assert decision == choose_bf16(decision.fp32_seconds, decision.bf16_seconds, decision.agreement,
+                                   decision.difference)
+    assert runtime.inference_bf16 == again.inference_bf16 == decision.bf16
+    assert Runtime.create('cpu', False, tiny_encoder) == CPU
+
+
+def test_a_predictor_under_bf16_agrees_with_fp32(predictor, bbc):
+    texts = [text for text, _ in bbc[300:340]]
+    fp32 = predictor.predict_proba(texts)
+    bf16 = Predictor(predictor.classifier, predictor.tokenizer, predictor.card,
+                     Runtime(inference_bf16=True)).predict_proba(texts)
+    assert (fp32.argmax(axis=1) == bf16.argmax(axis=1)).mean() >= 0.95
+    assert np.abs(fp32 - bf16).max() < 0.1
+    assert not np.array_equal(fp32, bf16)  # autocast did run

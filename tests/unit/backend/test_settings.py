@@ -12,6 +12,8 @@ def test_defaults_and_parsing():
     assert settings.eval_fraction == 0.0
     assert settings.strategy == 'bald'
     assert settings.base_model.endswith('model')
+    assert (settings.device, settings.inference_bf16) == ('auto', 'auto')
+    assert Settings.from_env({'DEVICE': 'CUDA:1', 'INFERENCE_BF16': 'off'}).device == 'cuda:1'
 
 
 def test_secrets_stay_out_of_repr():
@@ -29,6 +31,8 @@ def test_secrets_stay_out_of_repr():
     ({'STOP_AGREEMENT': '0'}, r'STOP_AGREEMENT: expected a number in \(0, 1\]'),
     ({'UNCERTAINTY_SAMPLING': 'maybe'}, 'UNCERTAINTY_SAMPLING'),
     ({'BASIC_AUTH_USER': 'u'}, 'set both or neither'),
+    ({'DEVICE': 'gpu'}, "DEVICE: expected auto, cpu, cuda or cuda:N, got 'gpu'"),
+    ({'INFERENCE_BF16': 'fast'}, 'INFERENCE_BF16: expected true or false'),
 ])
 def test_bad_values_name_the_variable(environ, message):
     with pytest.raises(SettingsError, match=message):
