@@ -1,4 +1,5 @@
 """Calls back into Label Studio through label-studio-sdk."""
+import json
 import logging
 from contextlib import contextmanager
 
@@ -8,8 +9,12 @@ from label_studio_sdk.core.api_error import ApiError
 
 logger = logging.getLogger(__name__)
 
-PAGE_SIZE = 500
+PAGE_SIZE = 1000
 """Tasks per page when listing a project."""
+
+UNLABELED = {'filter': 'filter:tasks:total_annotations', 'operator': 'equal', 'type': 'Number', 'value': 0}
+LABELED = {**UNLABELED, 'operator': 'greater'}
+"""Data Manager filters: tasks without / with an annotation that was not skipped."""
 
 UNCERTAINTY_SAMPLING = 'Uncertainty sampling'
 """Label Studio's sampling mode that serves the lowest prediction score first."""
@@ -53,11 +58,40 @@ class LabelStudioProject:
         """The project on the Label Studio server the settings name."""
         return cls(ctx.settings.label_studio_url, ctx.settings.label_studio_api_key, project.id)
 
-    def tasks(self):
-        """Every task of the project as a dict, annotations included."""
-        with _reaching(f'listing the tasks of project {self.id}'):
-            for task in self.client.tasks.list(project=self.id, fields='all', page_size=PAGE_SIZE):
-                yield task.dict() if hasattr(task, 'dict') else dict(task)
+    def labeled_tasks(self):
+        """The tasks with an annotation, as dicts with their annotations (whole: ``include`` would cut
+        each annotation down to its id)."""
+        for tasks, _ in self._pages(LABELED, fields='all'):
+            yield from tasks
+
+    def unlabeled_pages(self):
+        """The tasks without an annotation, a page at a time: ``(tasks, total)`` with ``{'id', 'data'}``
+        dicts and the number of such tasks when the listing started."""
+        total = None
+        for tasks, remaining in self._pages(UNLABELED, fields='task_only', include='id,data'):
+            total = remaining if total is None else total
+            yield tasks, total
+
+    def _pages(self, condition, fields, include=None):
+        """Pages of the tasks matching ``condition`` with ``fields`` (or only those ``include`` names), by id.
+
+        A page starts after the last id of the one before (not at an offset),
+        so tasks labeled during the listing shift nothing. Yields ``(tasks,
+        number matching from this page on)``.
+        """
+        last = 0
+        while True:
+            after = {'filter': 'filter:tasks:id', 'operator': 'greater', 'type': 'Number', 'value': last}
+            query = {'filters': {'conjunction': 'and', 'items': [condition, after]}, 'ordering': ['tasks:id']}
+            params = {'project': self.id, 'fields': fields, 'page_size': PAGE_SIZE, 'query': json.dumps(query),
+                      **({'include': include} if include else {})}
+            body = self._request('GET', 'api/tasks', f'listing the tasks of project {self.id}', params=params)
+            tasks = body['tasks']
+            if tasks:
+                yield tasks, body.get('total', len(tasks))
+            if len(tasks) < PAGE_SIZE:
+                return
+            last = tasks[-1]['id']
 
     def import_predictions(self, predictions):
         """Store predictions (dicts with ``task``, ``result``, ``score``, ``model_version``)."""
@@ -67,18 +101,20 @@ class LabelStudioProject:
 
     def model_versions(self):
         """``{model_version: number of predictions}`` stored in the project."""
-        return self._model_versions('GET', f'listing the model versions of project {self.id}')
+        return self._request('GET', f'api/projects/{self.id}/model-versions/',
+                             f'listing the model versions of project {self.id}')
 
     def delete_predictions(self, version):
         """Delete every prediction of ``version`` in the project; returns how many."""
-        return self._model_versions('DELETE', f'deleting the predictions of {version} in project {self.id}',
-                                    json={'model_version': version})
+        return self._request('DELETE', f'api/projects/{self.id}/model-versions/',
+                             f'deleting the predictions of {version} in project {self.id}', json={'model_version': version})
 
-    def _model_versions(self, method, what, **kwargs):
-        # label-studio-sdk 2.x has no method for this endpoint; its HTTP client adds the auth.
+    def _request(self, method, path, what, **kwargs):
+        # label-studio-sdk 2.x has no method for these endpoints or parameters; its HTTP client adds the auth.
         with _reaching(what):
-            response = self.client._client_wrapper.httpx_client.request(
-                f'api/projects/{self.id}/model-versions/', method=method, **kwargs)
+            response = self.client._client_wrapper.httpx_client.request(path, method=method, **kwargs)
+        if response.status_code >= 500:
+            raise LabelStudioUnavailable(f'{what}: HTTP {response.status_code}')
         response.raise_for_status()
         return response.json()
 

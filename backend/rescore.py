@@ -1,5 +1,6 @@
 """Jobs that push scores to Label Studio: after each version, and before the first label."""
 import hashlib
+import heapq
 import logging
 import time
 import zlib
@@ -15,8 +16,12 @@ from strategies import stabilized
 
 logger = logging.getLogger(__name__)
 
-RESCORE_BATCH = 256
-"""Predictions pushed to Label Studio per request."""
+FIRST_PUSH = 1000
+"""Lowest-scored predictions sent first; then Label Studio orders by the new version."""
+
+PUSH_CHUNK = 5000
+"""Predictions per import request after the first. Each request costs Label Studio seconds on a large
+project (3.6 s per request on a 10,000-task SQLite project), so few large ones."""
 
 COLD_START_RECHECK_SECONDS = 60
 """After a cold start found no task to score, ``/setup`` queues the next one after this many seconds."""
@@ -28,8 +33,11 @@ AGREEMENT_SAMPLE = 1000
 def rescore_project(project_id, version):
     """Predict every unlabeled task with ``version`` and make Label Studio order by the scores.
 
-    Also measures the stop signal: agreement between this version and the
-    previous one on a fixed sample of unlabeled tasks.
+    The pool is read and scored a page at a time when the strategy scores each
+    task on its own (else as a whole), and pushed lowest score first; progress
+    is kept in the version's ``rescore`` field. Also measures the stop signal:
+    agreement between this version and the previous one on a fixed sample of
+    unlabeled tasks.
     """
     ctx = Context.for_current_job()
     project = ctx.project(project_id)
@@ -43,20 +51,24 @@ def rescore_project(project_id, version):
         project.update_version(version, rescore_skipped=reason)
         return {'status': 'skipped', 'reason': reason}
     rng = np.random.default_rng(zlib.crc32(version.encode()))
-    started = time.monotonic()
-    tasks = _unlabeled_tasks(label_studio, task_type)
-    # One call over the whole pool: diverse strategies must see every candidate at once.
-    predictions, outputs = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project), rng,
-                                         ctx.settings.max_text_chars)
-    _push(ctx, project, label_studio, tasks, predictions, version)
+    acquisition = ctx.acquisition(project)
+    max_chars = ctx.settings.max_text_chars
+    push = Push(ctx, project, label_studio, version)
+    sample = AgreementSample(AGREEMENT_SAMPLE)
+    pages = _unlabeled_pages(label_studio, task_type)
+    for tasks, total in (pages if acquisition.per_task else _as_one(pages)):
+        predictions, outputs = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, max_chars)
+        push.add(tasks, predictions)
+        sample.offer(tasks, outputs)
+        project.update_version(version, rescore=push.progress(total))
+    push.finish()
     deleted = _delete_old_predictions(project, label_studio, version)
-    seconds = round(time.monotonic() - started, 2)
-    agreement = _agreement(ctx, project, version, predictor, tasks, outputs, task_type)
-    project.update_version(version, rescored_tasks=len(tasks), rescore_seconds=seconds, agreement=agreement,
-                           deleted_predictions=deleted)
-    logger.info('Project %s: pushed %d scores of %s in %.1fs', project.id, len(tasks), version, seconds)
-    return {'status': 'rescored', 'version': version, 'tasks': len(tasks), 'seconds': seconds,
-            'agreement': agreement}
+    agreement = _agreement(ctx, project, version, predictor, sample, task_type)
+    summary = push.progress(push.pushed, done=True)
+    project.update_version(version, rescore=summary, agreement=agreement, deleted_predictions=deleted)
+    logger.info('Project %s: pushed %d scores of %s in %.1fs (served from %.1fs)', project.id, push.pushed,
+                version, summary['seconds'], summary['served_after_seconds'])
+    return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}
 
 
 def cold_start_project(project_id):
@@ -69,11 +81,12 @@ def cold_start_project(project_id):
     label_studio = LabelStudioProject.for_project(ctx, project)
     max_chars = ctx.settings.max_text_chars
     tasks, texts = [], []
-    for task in _unlabeled_tasks(label_studio, task_type):
-        text = task_type.input_of(task, max_chars)
-        if not task_type.skip_reason(text, max_chars):
-            tasks.append(task)
-            texts.append(text)
+    for page, _ in _unlabeled_pages(label_studio, task_type):
+        for task in page:
+            text = task_type.input_of(task, max_chars)
+            if not task_type.skip_reason(text, max_chars):
+                tasks.append(task)
+                texts.append(text)
     if not tasks:
         # Tasks may be imported after the backend is connected: look again a little later.
         ctx.redis.set(project.key('cold_start'), 'no-tasks', ex=COLD_START_RECHECK_SECONDS)
@@ -84,31 +97,106 @@ def cold_start_project(project_id):
     predictions = [{'result': [], 'score': round(float(s), 6), 'model_version': COLD_START} for s in scores]
     if project.current_version() is not None:  # a training finished meanwhile (several workers)
         return {'status': 'skipped', 'reason': 'a trained version was published during the cold start'}
-    _push(ctx, project, label_studio, tasks, predictions, COLD_START)
+    push = Push(ctx, project, label_studio, COLD_START)
+    push.add(tasks, predictions)
+    push.finish()
     ctx.redis.set(project.key('cold_start'), 'done')
     logger.info('Project %s: cold start put %d representative tasks first', project.id, min(size, len(tasks)))
     return {'status': 'cold-start', 'tasks': len(tasks), 'first': min(size, len(tasks))}
 
 
-def _unlabeled_tasks(label_studio, task_type):
-    """Unlabeled tasks of the project that show text in the configured field."""
-    tasks = []
-    for task in label_studio.tasks():
-        if task.get('is_labeled') or task.get('total_annotations'):
-            continue
-        if isinstance((task.get('data') or {}).get(task_type.field), str):
-            tasks.append(task)
-        else:
-            logger.warning('Task %s: no text in data.%s; not scored', task.get('id'), task_type.field)
-    return tasks
+class Push:
+    """Predictions of one version on their way to Label Studio, lowest score first.
+
+    The first :data:`FIRST_PUSH` lowest-scored predictions go at once, and
+    Label Studio then orders by the version: the next task it serves is
+    already this version's choice among them. The rest follows in chunks of
+    :data:`PUSH_CHUNK`.
+    """
+
+    def __init__(self, ctx, project, label_studio, version):
+        self.label_studio = label_studio
+        self.version = version
+        self.uncertainty_sampling = bool(ctx.project_setting(project, 'uncertainty_sampling'))
+        self.waiting = []
+        self.pushed = 0
+        self.started = time.monotonic()
+        self.served_after = None
+
+    def add(self, tasks, predictions):
+        self.waiting.extend({**prediction, 'task': task['id']} for task, prediction in zip(tasks, predictions))
+        if self.served_after is None:
+            self._send(FIRST_PUSH)
+            self._serve()
+        while len(self.waiting) >= PUSH_CHUNK:
+            self._send(PUSH_CHUNK)
+
+    def finish(self):
+        while self.waiting:
+            self._send(PUSH_CHUNK)
+        if self.served_after is None:
+            self._serve()
+
+    def progress(self, total, done=False):
+        """A JSON dict: predictions pushed of ``total``, seconds so far, when Label Studio switched to
+        the version, and whether every prediction is in."""
+        return {'pushed': self.pushed, 'total': total, 'done': done,
+                'seconds': round(time.monotonic() - self.started, 2), 'served_after_seconds': self.served_after}
+
+    def _send(self, size):
+        self.waiting.sort(key=lambda row: row['score'])
+        rows, self.waiting = self.waiting[:size], self.waiting[size:]
+        self.label_studio.import_predictions(rows)
+        self.pushed += len(rows)
+
+    def _serve(self):
+        self.label_studio.use_version(self.version, self.uncertainty_sampling)
+        self.served_after = round(time.monotonic() - self.started, 2)
 
 
-def _push(ctx, project, label_studio, tasks, predictions, version):
-    """Send predictions in chunks, then make ``version`` the one Label Studio orders by."""
-    rows = [{**prediction, 'task': task['id']} for task, prediction in zip(tasks, predictions)]
-    for start in range(0, len(rows), RESCORE_BATCH):
-        label_studio.import_predictions(rows[start:start + RESCORE_BATCH])
-    label_studio.use_version(version, bool(ctx.project_setting(project, 'uncertainty_sampling')))
+class AgreementSample:
+    """The ``size`` scored tasks whose id hashes lowest, with their texts and outputs: the same tasks
+    for consecutive versions, kept in bounded memory while the pool streams by."""
+
+    def __init__(self, size):
+        self.size = size
+        self._heap = []  # (-hash, task id, task, output): the largest hash on top
+
+    def offer(self, tasks, outputs):
+        for task, output in zip(tasks, outputs):
+            if output is None:
+                continue
+            item = (-int.from_bytes(hashlib.sha256(str(task['id']).encode()).digest()[:8], 'big'), task['id'],
+                    task, output)
+            if len(self._heap) < self.size:
+                heapq.heappush(self._heap, item)
+            elif item > self._heap[0]:
+                heapq.heapreplace(self._heap, item)
+
+    def items(self):
+        """``[(task, output)]`` in hash order."""
+        return [(task, output) for _, _, task, output in sorted(self._heap, reverse=True)]
+
+
+def _unlabeled_pages(label_studio, task_type):
+    """Pages ``(tasks, total)`` of unlabeled tasks that show text in the configured field."""
+    for tasks, total in label_studio.unlabeled_pages():
+        kept = []
+        for task in tasks:
+            if isinstance((task.get('data') or {}).get(task_type.field), str):
+                kept.append(task)
+            else:
+                logger.warning('Task %s: no text in data.%s; not scored', task.get('id'), task_type.field)
+        if kept:
+            yield kept, total
+
+
+def _as_one(pages):
+    """All ``pages`` as one: for a strategy that must see every candidate at once."""
+    tasks, total = [], 0
+    for page, total in pages:
+        tasks.extend(page)
+    return [(tasks, total)] if tasks else []
 
 
 def _delete_old_predictions(project, label_studio, current):
@@ -124,23 +212,18 @@ def _delete_old_predictions(project, label_studio, current):
     return {version: label_studio.delete_predictions(version) for version in stale}
 
 
-def _agreement(ctx, project, version, predictor, tasks, outputs, task_type):
-    """Agreement between ``version`` and the previous one on a fixed sample of unlabeled tasks.
+def _agreement(ctx, project, version, predictor, sample, task_type):
+    """Agreement between ``version`` and the previous one on the :class:`AgreementSample` ``sample``.
 
-    ``outputs`` are ``version``'s, one per task (None for a skipped task); the
-    task type measures the agreement (Cohen's kappa for classes, entity F1 for
-    spans). The sample is the predicted tasks whose id hashes into
-    :data:`AGREEMENT_SAMPLE`'s first slots, so consecutive versions are
-    compared on the same tasks.
+    The task type measures it (Cohen's kappa for classes, entity F1 for spans).
     """
     # Versions kept back as worse never served: compare with the one served before.
     summaries = {v: s for v, s in project.versions().items()
                  if v == version or s.get('status') != VersionStatus.REJECTED}
     versions = list(summaries)
     previous = versions[versions.index(version) - 1] if version in versions and versions.index(version) else None
-    scored = [i for i, output in enumerate(outputs) if output is not None]
-    sample = sorted(scored, key=lambda i: hashlib.sha256(str(tasks[i]['id']).encode()).digest())[:AGREEMENT_SAMPLE]
-    if previous is None or not sample:
+    items = sample.items()
+    if previous is None or not items:
         return None
     try:
         before = ctx.models.get(project.id, previous)
@@ -148,12 +231,12 @@ def _agreement(ctx, project, version, predictor, tasks, outputs, task_type):
         return None
     if not before.card.comparable(predictor.card):
         return None
-    now = [outputs[i] for i in sample]
-    then = task_type.outputs(before, [task_type.input_of(tasks[i], ctx.settings.max_text_chars) for i in sample])
+    now = [output for _, output in items]
+    then = task_type.outputs(before, [task_type.input_of(task, ctx.settings.max_text_chars) for task, _ in items])
     value = task_type.agreement(now, then)
     history = [s['agreement']['value'] for v, s in summaries.items() if v != version and s.get('agreement')]
     history.append(value)
     return {'measure': task_type.AGREEMENT, 'value': round(float(value), 4), 'previous': previous,
-            'num_tasks': len(sample),
+            'num_tasks': len(items),
             'stop_threshold': ctx.settings.stop_agreement,
             'stabilized': stabilized(history, threshold=ctx.settings.stop_agreement)}

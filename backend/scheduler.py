@@ -81,7 +81,7 @@ def catch_up(ctx, project):
         job_id, queued = request_cold_start(ctx, project)
         return job_id if queued else None
     summary = project.versions().get(current, {})
-    if 'rescored_tasks' in summary or 'rescore_skipped' in summary:
+    if summary.get('rescore', {}).get('done') or 'rescore_skipped' in summary:
         return None
     # A version is published a moment before its re-scoring is queued.
     if time.time() - summary.get('created_at', 0) < CATCH_UP_GRACE_SECONDS:

@@ -178,7 +178,7 @@ def _split(settings, examples, task_type):
 def _sync_examples(ctx, project, task_type):
     """Replace the labeled set with the annotations Label Studio holds now."""
     examples = {}
-    for task in LabelStudioProject.for_project(ctx, project).tasks():
+    for task in LabelStudioProject.for_project(ctx, project).labeled_tasks():
         for annotation in task.get('annotations') or ():
             try:
                 example = task_type.example_from(annotation, task, ctx.settings.max_text_chars)

@@ -65,13 +65,15 @@ def run_worker(settings, kinds=KINDS):
     """Work on the queues of ``kinds`` until stopped; retries of every queue move while this worker lives.
 
     Each job runs in a work horse forked from this process. On a CPU the
-    horses inherit the bfloat16 calibration done here once; CUDA is never
+    horses inherit the bfloat16 decision made once at start; CUDA is never
     initialized here (a forked child could not use it), each horse does.
+    Neither does this process run torch: the calibration runs in a child of
+    its own (a horse forked after torch's thread pool started would hang).
     """
     device = resolve_device(settings.device)
     logger.info('Worker on %s for queues %s', device, ', '.join(kinds))
     if device.type == 'cpu' and settings.inference_bf16 == 'auto':
-        calibrate(settings.base_model)
+        calibrate(settings.base_model, isolated=True)
     prefix = settings.queue_name
     pump = RetryPump(settings.redis_url, [queue_name(prefix, kind) for kind in KINDS])
     pump.start()

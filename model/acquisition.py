@@ -6,7 +6,7 @@ from transformers import AutoModel
 from model.device import CPU
 from model.inference import embed_texts
 from model.training import load_tokenizer
-from strategies import MC_STRATEGIES, representative, selection_scores
+from strategies import BATCH_STRATEGIES, MC_STRATEGIES, representative, selection_scores
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -28,6 +28,11 @@ class Acquisition:
     batch_size: int = None
     labeled_texts: tuple = ()
     mc_passes: int = MC_PASSES
+
+    @property
+    def per_task(self):
+        """Whether a task's score depends on that task alone: then a pool may be scored a page at a time."""
+        return self.strategy not in BATCH_STRATEGIES
 
     def score(self, predictor, texts, rng):
         """Probabilities and scores (lower = label first) for ``texts``.

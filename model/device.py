@@ -1,10 +1,13 @@
 """Where models run: the device, and whether bfloat16 autocast is both faster and faithful there."""
+import json
 import logging
 import re
+import subprocess
+import sys
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -134,13 +137,18 @@ _decisions = {}
 _decisions_lock = threading.Lock()
 
 
-def calibrate(base_model, device=torch.device('cpu'), max_length=128):
+def calibrate(base_model, device=torch.device('cpu'), max_length=128, isolated=False):
     """Time the encoder ``base_model`` over a calibration batch in fp32 and in bfloat16, compare the
-    embeddings and :func:`choose_bf16`; logged once, and remembered for the process."""
+    embeddings and :func:`choose_bf16`; logged once, and remembered for the process.
+
+    ``isolated`` measures in a child process, so that this one never starts
+    torch's thread pool: a process that forks workers must not (a forked
+    child would hang in its first parallel region).
+    """
     key = (str(base_model), str(device))
     with _decisions_lock:
         if key not in _decisions:
-            _decisions[key] = _measure(base_model, device, max_length)
+            _decisions[key] = (_measure_in_child if isolated else _measure)(base_model, device, max_length)
             decision = _decisions[key]
             logger.info('Inference precision on %s: %s (calibration batch of %d texts: fp32 %.3fs, bf16 %.3fs, '
                         'agreement %.3f, difference %.5f)', device, 'bf16' if decision.bf16 else 'fp32',
@@ -164,6 +172,12 @@ def _measure(base_model, device, max_length):
     bf16, bf16_seconds = _best_time(run, True)
     agreement, difference = embedding_agreement(fp32, bf16)
     return choose_bf16(fp32_seconds, bf16_seconds, agreement, difference)
+
+
+def _measure_in_child(base_model, device, max_length):
+    command = [sys.executable, '-m', 'model.device', str(base_model), str(device), str(max_length)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return PrecisionDecision(**json.loads(output.strip().splitlines()[-1]))
 
 
 def embedding_agreement(reference, other):
@@ -196,3 +210,7 @@ def _calibration_texts(tokenizer):
     words = sorted(w for w in tokenizer.get_vocab() if w.isalpha() and len(w) > 2)
     rng = np.random.default_rng(0)
     return [' '.join(rng.choice(words, CALIBRATION_WORDS)) for _ in range(CALIBRATION_TEXTS)]
+
+
+if __name__ == '__main__':  # what calibrate(isolated=True) runs
+    print(json.dumps(asdict(_measure(sys.argv[1], torch.device(sys.argv[2]), int(sys.argv[3])))))

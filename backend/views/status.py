@@ -106,6 +106,12 @@ def metrics():
     metric('model_agreement', 'gauge', 'Agreement between the current and the previous version on a fixed '
            "sample of unlabeled tasks (the stop signal): Cohen's kappa of classes, or entity F1 of spans.",
            [({'project': pid, 'version': v, 'measure': a['measure']}, a['value']) for pid, v, a in agreements])
+    rescoring = [(pid, v, summaries[v]['rescore']) for pid, (v, summaries) in current.items()
+                 if v in summaries and summaries[v].get('rescore')]
+    metric('rescore_pushed_tasks', 'gauge', "Predictions of the current version pushed to Label Studio.",
+           [({'project': pid, 'version': v}, r['pushed']) for pid, v, r in rescoring])
+    metric('rescore_total_tasks', 'gauge', 'Unlabeled tasks the current version is scoring.',
+           [({'project': pid, 'version': v}, r['total']) for pid, v, r in rescoring])
     metric('model_stabilized', 'gauge', 'Whether predictions have stabilized (1: more labels stop paying).',
            [({'project': pid, 'version': v}, int(a['stabilized'])) for pid, v, a in agreements])
     return Response('\n'.join(lines) + '\n', mimetype='text/plain; version=0.0.4')

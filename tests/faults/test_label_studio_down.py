@@ -73,11 +73,11 @@ def test_training_goes_on_without_label_studio_and_its_scores_follow(app, client
     summary = state.versions()[version]
     assert summary['num_labeled'] == 4
     assert summary['labels_from'].startswith('redis: Label Studio unreachable'), summary['labels_from']
-    assert 'rescored_tasks' not in summary and len(failed_jobs(app)) == 1, 'its scores could not be pushed'
+    assert 'rescore' not in summary and len(failed_jobs(app)) == 1, 'its scores could not be pushed'
 
     # Label Studio calls /setup once it is up: the scores it missed are queued again.
     client.post('/setup', json=setup)
     run_jobs()
     assert len(current_scores(api, pid, version)) == 12
     assert api.project(pid)['model_version'] == version
-    assert state.versions()[version]['rescored_tasks'] == 12
+    assert state.versions()[version]['rescore']['pushed'] == 12

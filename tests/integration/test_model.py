@@ -84,3 +84,11 @@ def test_a_predictor_under_bf16_agrees_with_fp32(predictor, bbc):
     assert (fp32.argmax(axis=1) == bf16.argmax(axis=1)).mean() >= 0.95
     assert np.abs(fp32 - bf16).max() < 0.1
     assert not np.array_equal(fp32, bf16)  # autocast did run
+
+
+def test_an_isolated_calibration_measures_in_a_child_process(tiny_encoder, monkeypatch):
+    monkeypatch.setattr('model.device._decisions', {})
+    decision = calibrate(tiny_encoder, isolated=True)
+    assert decision.fp32_seconds > 0 and decision.agreement == 1.0
+    assert decision == choose_bf16(decision.fp32_seconds, decision.bf16_seconds, decision.agreement,
+                                   decision.difference)

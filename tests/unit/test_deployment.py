@@ -1,5 +1,6 @@
 """docker-compose.yml and the Dockerfile run real `lsal` commands with settings the README documents."""
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,12 @@ def compose():
 
 
 def backend_commands():
-    """The command of every service built from this repository, and the image's default."""
+    """The command of every service built from this repository (``${VAR:-default}`` as compose fills it
+    in when VAR is unset), and the image's default."""
     dockerfile = (REPO / 'Dockerfile').read_text()
     commands = [json.loads(line.removeprefix('CMD ')) for line in dockerfile.splitlines() if line.startswith('CMD ')]
-    commands += [service['command'] for service in compose()['services'].values()
-                 if service.get('build') and 'command' in service]
+    commands += [[re.sub(r'\$\{\w+:-([^}]*)\}', r'\1', part) for part in service['command']]
+                 for service in compose()['services'].values() if service.get('build') and 'command' in service]
     return commands
 
 

@@ -1,0 +1,133 @@
+"""/predict over HTTP against the fastest raw forward of the same model, in one run.
+
+    python -m benchmarks.predict_throughput [--task-type classes|spans] [--texts 1000] [--train 100]
+
+Fine-tunes a version (classes: BBC News topics, first paragraphs; spans: WNUT-16 tweets), publishes
+it, serves the real app on loopback (threaded werkzeug) and sends the other texts to /predict in one
+request, as Label Studio's "Retrieve predictions" does, with ``STRATEGY`` (default bald). The
+baseline is the same texts through the tokenizer, the encoder and the head, batched and length-sorted
+like the backend, with nothing else (no windows, no span decoding, no scores, no JSON), in fp32 and
+under bfloat16 autocast: the faster of the two is the baseline. Then one text at a time: the median of
+``--singles`` one-task requests against the median raw forward of one text. Same process, same
+threads; runs interleaved so that a busy moment hits both. The database is flushed before and after.
+"""
+import argparse
+import logging
+import statistics
+import tempfile
+import threading
+import time
+
+import redis
+import requests
+import torch
+from werkzeug.serving import make_server
+
+from backend import create_app
+from backend.project_state import ProjectState
+from backend.settings import default_base_model
+from model.datasets import bbc_news, wnut16
+from model.device import Runtime
+from model.inference import INFERENCE_BATCH_SIZE
+from model.task_types import parse_label_config
+from tests import payloads
+
+
+def classes_data():
+    """``(config, examples, texts, task, body)``: BBC News first paragraphs, shuffled by a fixed seed."""
+    texts, labels = bbc_news()
+    order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(0)).tolist()
+    texts, labels = [texts[i].split('\n\n')[0] for i in order], [labels[i] for i in order]
+    examples = [{'task': i, 'text': texts[i], 'choices': [labels[i]]} for i in range(len(texts))]
+    return payloads.LABEL_CONFIG, examples, texts, payloads.task, payloads.predict
+
+
+def spans_data():
+    texts, spans, _ = wnut16()
+    examples = [{'task': i, 'text': texts[i], 'spans': [[s, e, payloads.SPAN_LABELS[label]] for s, e, label
+                                                           in spans[i] if label in payloads.SPAN_LABELS]}
+                for i in range(len(texts))]
+    return payloads.SPAN_CONFIG, examples, texts, payloads.span_task, payloads.span_predict
+
+
+DATA = {'classes': classes_data, 'spans': spans_data}
+
+
+def raw_forward(predictor, texts, bf16, batch_size=INFERENCE_BATCH_SIZE):
+    """The head's softmax over the encoder's output for ``texts`` in length-sorted batches: the least
+    work the model can do."""
+    ordered = sorted(texts, key=len)
+    with torch.inference_mode(), Runtime(predictor.runtime.device, bf16).autocast():
+        for start in range(0, len(ordered), batch_size):
+            batch = predictor.tokenizer(ordered[start:start + batch_size], padding=True, truncation=True,
+                                        max_length=predictor.card.max_length, return_tensors='pt')
+            torch.softmax(predictor.classifier(batch['input_ids'], batch['attention_mask']), dim=-1).float().numpy()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--task-type', choices=sorted(DATA), default='classes')
+    parser.add_argument('--texts', type=int, default=1000)
+    parser.add_argument('--train', type=int, default=100)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--singles', type=int, default=50)
+    parser.add_argument('--redis', default='redis://127.0.0.1:6379/12')
+    args = parser.parse_args(argv)
+    logging.getLogger('werkzeug').setLevel(logging.WARNING)
+    config, examples, texts, make_task, request_body = DATA[args.task_type]()
+    task_type = parse_label_config(config)
+    pool = texts[args.train:args.train + args.texts]
+    client = redis.Redis.from_url(args.redis)
+    client.flushdb()
+    with tempfile.TemporaryDirectory() as models:
+        app = create_app({'REDIS_URL': args.redis, 'MODEL_DIR': models, 'MAX_LENGTH': '64'})
+        ctx = app.extensions['lsal']
+        predictor = task_type.fine_tune(default_base_model(), examples[:args.train], ctx.training_config(task_type),
+                                        ctx.runtime)
+        ctx.store.save('1', 'v1', predictor, {})
+        project = ProjectState(client, '1')
+        project.save_label_config(config)
+        project.publish('v1', {'created_at': time.time()})
+        server = make_server('127.0.0.1', 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f'http://127.0.0.1:{server.server_port}'
+        tasks = [make_task(i, text) for i, text in enumerate(pool)]
+        try:
+            requests.post(f'{url}/predict', json=request_body(tasks[:8]), timeout=600).raise_for_status()  # load
+            raw = {False: [], True: []}
+            http = []
+            for _ in range(args.repeats):
+                for bf16 in raw:
+                    started = time.perf_counter()
+                    raw_forward(predictor, pool, bf16)
+                    raw[bf16].append(time.perf_counter() - started)
+                started = time.perf_counter()
+                response = requests.post(f'{url}/predict', json=request_body(tasks), timeout=600)
+                http.append(time.perf_counter() - started)
+                response.raise_for_status()
+            fastest = min(raw, key=lambda bf16: min(raw[bf16]))
+            single_raw, single_http = [], []
+            for i in range(args.singles):
+                started = time.perf_counter()
+                raw_forward(predictor, [pool[i]], fastest)
+                single_raw.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                requests.post(f'{url}/predict', json=request_body([tasks[i]]), timeout=60).raise_for_status()
+                single_http.append(time.perf_counter() - started)
+        finally:
+            server.shutdown()
+            client.flushdb()
+    print(f'{len(pool)} {args.task_type} texts, {torch.get_num_threads()} torch threads, strategy '
+          f'{ctx.settings.strategy}, backend runtime {ctx.runtime.describe()}')
+    for bf16, seconds in raw.items():
+        print(f'raw forward {"bf16" if bf16 else "fp32"}  {len(pool) / min(seconds):7.1f} texts/s '
+              f'(best of {args.repeats})')
+    print(f'/predict (HTTP)    {len(pool) / min(http):7.1f} texts/s (best of {args.repeats})')
+    print(f'ratio /predict / fastest raw forward: {min(raw[fastest]) / min(http):.2f}')
+    raw_p50, http_p50 = statistics.median(single_raw), statistics.median(single_http)
+    print(f'one text: raw forward p50 {1000 * raw_p50:.1f} ms, /predict p50 {1000 * http_p50:.1f} ms '
+          f'(+{1000 * (http_p50 - raw_p50):.1f} ms; median of {args.singles})')
+
+
+if __name__ == '__main__':
+    main()

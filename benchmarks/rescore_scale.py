@@ -1,0 +1,120 @@
+"""Re-scoring a large pool against a real Label Studio 1.23.2: seconds and the worker's peak memory.
+
+    python -m benchmarks.rescore_scale --tasks 10000 [--out benchmarks/results/rescore/10000.json]
+
+Imports ``--tasks`` Rotten Tomatoes snippets (cycled past 12,752) into a fresh Label Studio (SQLite),
+connects the backend, publishes a MiniLM version fine-tuned on 20 other snippets, queues its
+re-scoring as training does, and runs it in a separate worker process (an RQ ``SimpleWorker``, so
+the job's memory is the process's own). Reports when Label Studio started serving the version
+(``served_after_seconds``), when every task carried it, and the worker's peak RSS. One size per
+run, so a session can run 10k and 100k separately; each writes its own JSON.
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+LABEL_CONFIG = '''<View>
+  <Text name="text" value="$text"/>
+  <Choices name="sentiment" toName="text"><Choice value="fresh"/><Choice value="rotten"/></Choices>
+</View>'''
+
+IMPORT_CHUNK = 10_000
+"""Tasks per import request."""
+
+
+def work(queue_name):
+    """Run the queued jobs in this process, then print its peak RSS (MiB) as JSON."""
+    from rq import SimpleWorker
+
+    from backend.connection import connect
+    SimpleWorker([queue_name], connection=connect(os.environ['REDIS_URL'])).work(burst=True)
+    print(json.dumps({'peak_rss_mib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+
+
+def run(tasks, redis_url, base_model):
+    from backend import create_app
+    from backend.label_studio import LabelStudioProject
+    from backend.project_state import ProjectState
+    from backend.scheduler import request_rescore
+    from model.datasets import rotten_tomatoes
+    from model.task_types import parse_label_config
+    from tests.e2e.api import Api
+    from tests.servers import LabelStudioServer
+
+    texts, labels = rotten_tomatoes()
+    train = [{'task': -i, 'text': texts[-i], 'choices': [labels[-i]]} for i in range(1, 21)]
+    pool = [texts[i % (len(texts) - 20)] for i in range(tasks)]
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    with tempfile.TemporaryDirectory() as folder:
+        server = LabelStudioServer(Path(folder))
+        server.start()
+        try:
+            api = Api(server.url, server.token)
+            project = api.call('POST', '/api/projects', json={'title': 'Scale', 'label_config': LABEL_CONFIG})
+            pid = project['id']
+            started = time.monotonic()
+            for start in range(0, tasks, IMPORT_CHUNK):
+                api.call('POST', f'/api/projects/{pid}/import',
+                         json=[{'text': text} for text in pool[start:start + IMPORT_CHUNK]])
+            imported = time.monotonic() - started
+            env = {'REDIS_URL': redis_url, 'MODEL_DIR': str(Path(folder) / 'models'), 'BASE_MODEL': base_model,
+                   'LABEL_STUDIO_URL': server.url, 'LABEL_STUDIO_API_KEY': server.token}
+            app = create_app(env)
+            ctx = app.extensions['lsal']
+            setup = {'project': f'{pid}.1795558552', 'schema': LABEL_CONFIG, 'hostname': server.url,
+                     'access_token': server.token}
+            assert app.test_client().post('/setup', json=setup).status_code == 200
+            for queue in ctx.queues.values():
+                queue.empty()  # the cold start: not what is measured
+            state = ProjectState(client, str(pid))
+            predictor = parse_label_config(LABEL_CONFIG).fine_tune(base_model, train, ctx.training_config(
+                parse_label_config(LABEL_CONFIG)), ctx.runtime)
+            ctx.store.save(state.id, 'v1', predictor, {})
+            state.publish('v1', {'created_at': time.time(), 'metrics': {'evaluated': False}})
+            published = time.monotonic()
+            request_rescore(ctx, state, 'v1')
+            worker = subprocess.run([sys.executable, '-m', 'benchmarks.rescore_scale', '--work',
+                                     ctx.queues['score'].name], env={**os.environ, **env}, check=True,
+                                    capture_output=True, text=True)
+            carried = time.monotonic() - published
+            memory = json.loads(worker.stdout.strip().splitlines()[-1])
+            summary = state.versions()['v1']
+            counts = LabelStudioProject(server.url, server.token, pid).model_versions()
+            serving = api.project(pid)['model_version']
+        finally:
+            server.stop()
+            client.flushdb()
+    return {'tasks': tasks, 'import_seconds': round(imported, 1), 'strategy': ctx.settings.strategy,
+            'runtime': ctx.runtime.describe(), 'torch_threads': __import__('torch').get_num_threads(),
+            'published_to_all_carried_seconds': round(carried, 1), 'rescore': summary.get('rescore'),
+            'predictions_of_v1': counts.get('v1'), 'label_studio_serves': serving, **memory}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--tasks', type=int, default=10_000)
+    parser.add_argument('--redis', default='redis://127.0.0.1:6379/12')
+    parser.add_argument('--out', default=None, help='write the figures as JSON here too')
+    parser.add_argument('--work', metavar='QUEUE', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.work:
+        return work(args.work)
+    from backend.settings import default_base_model
+    result = run(args.tasks, args.redis, default_base_model())
+    print(json.dumps(result, indent=2))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + '\n')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,111 @@
+"""Re-scoring against a real Label Studio 1.23.2: the pool read a page at a time, pushed lowest score first."""
+import pytest
+
+from backend import create_app
+from backend.label_studio import LabelStudioProject
+from backend.project_state import ProjectState
+from tests import payloads
+from tests.e2e.api import Api, current_scores
+
+pytestmark = pytest.mark.e2e
+
+LABELED = 4
+POOL = 26
+
+
+@pytest.fixture
+def app(env, monkeypatch, label_studio_server):
+    """The backend on the real Label Studio, with pages of 7 tasks, a first push of 5 and chunks of 6."""
+    monkeypatch.setenv('LABEL_STUDIO_URL', label_studio_server.url)
+    monkeypatch.setenv('LABEL_STUDIO_API_KEY', label_studio_server.token)
+    monkeypatch.setattr('backend.label_studio.PAGE_SIZE', 7)
+    monkeypatch.setattr('backend.rescore.FIRST_PUSH', 5)
+    monkeypatch.setattr('backend.rescore.PUSH_CHUNK', 6)
+    return create_app()
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """What the backend asked Label Studio, in order: ``('list', n)``, ``('import', [scores])``, ``('use', v)``."""
+    seen = []
+    pages, imports, use = (LabelStudioProject.unlabeled_pages, LabelStudioProject.import_predictions,
+                           LabelStudioProject.use_version)
+
+    def listing(self):
+        for tasks, total in pages(self):
+            seen.append(('list', len(tasks)))
+            yield tasks, total
+
+    def importing(self, rows):
+        seen.append(('import', [row['score'] for row in rows]))
+        return imports(self, rows)
+
+    def using(self, version, uncertainty_sampling):
+        seen.append(('use', version))
+        return use(self, version, uncertainty_sampling)
+
+    monkeypatch.setattr(LabelStudioProject, 'unlabeled_pages', listing)
+    monkeypatch.setattr(LabelStudioProject, 'import_predictions', importing)
+    monkeypatch.setattr(LabelStudioProject, 'use_version', using)
+    return seen
+
+
+def trained_version(client, run_jobs, label_studio_server, bbc, redis, strategy):
+    """A project of 30 BBC News tasks, 4 labeled in Label Studio, trained once: ``(api, pid, version)``."""
+    api = Api(label_studio_server.url, label_studio_server.token)
+    pid = api.call('POST', '/api/projects', json={'title': f'Rescore {strategy}',
+                                                  'label_config': payloads.LABEL_CONFIG})['id']
+    api.call('POST', f'/api/projects/{pid}/import', json=[{'text': t} for t, _ in bbc[200:200 + LABELED + POOL]])
+    tasks = sorted(api.tasks(pid), key=lambda task: task['id'])
+    for task, (_, label) in zip(tasks, bbc[200:200 + LABELED]):
+        api.call('POST', f'/api/tasks/{task["id"]}/annotations',
+                 json={'result': payloads.annotation(0, task['id'], [label])['result']})
+    setup = payloads.setup(project=f'{pid}.1795558552', extra_params={'strategy': strategy})
+    assert client.post('/setup', json=setup).status_code == 200
+    run_jobs()
+    training = {**payloads.start_training(), 'project': {**payloads.PROJECT, 'id': pid}}
+    assert client.post('/webhook', json=training).status_code == 200
+    run_jobs()
+    version = ProjectState(redis, str(pid)).current_version()
+    assert version is not None
+    return api, pid, version
+
+
+def pushes_after_listing(calls):
+    """The calls of the re-scoring: from the first listing after the cold start switched Label Studio."""
+    switched = calls.index(('use', 'cold-start'))
+    return calls[next(i for i in range(switched, len(calls)) if calls[i][0] == 'list'):]
+
+
+def test_a_per_task_strategy_scores_page_by_page_and_serves_after_the_first_push(
+        client, run_jobs, label_studio_server, bbc, redis, calls):
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
+    rescoring = pushes_after_listing(calls)
+    assert [c[1] for c in rescoring if c[0] == 'list'] == [7, 7, 7, 5]
+    kinds = [c[0] for c in rescoring]
+    # Page 1 scored, its 5 lowest pushed, Label Studio switched; the rest as chunks fill, before the end of
+    # the listing: the pool is never held whole.
+    assert kinds[:4] == ['list', 'import', 'use', 'list'], kinds
+    first = rescoring[1][1]
+    assert len(first) == 5 and first == sorted(first)
+    assert kinds.index('import', 3) < len(kinds) - 2, kinds
+    scores = current_scores(api, pid, version)
+    assert len(scores) == POOL
+    assert api.project(pid)['model_version'] == version
+    progress = ProjectState(redis, str(pid)).versions()[version]['rescore']
+    assert (progress['pushed'], progress['total'], progress['done']) == (POOL, POOL, True)
+    assert 0 < progress['served_after_seconds'] <= progress['seconds']
+    metrics = client.get('/metrics').get_data(as_text=True)
+    assert f'lsal_rescore_pushed_tasks{{project="{pid}",version="{version}"}} {POOL}' in metrics
+
+
+def test_a_batch_strategy_sees_the_whole_pool_and_pushes_its_lowest_scores_first(
+        client, run_jobs, label_studio_server, bbc, redis, calls):
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'coreset')
+    rescoring = pushes_after_listing(calls)
+    kinds = [c[0] for c in rescoring]
+    assert kinds == ['list'] * 4 + ['import', 'use'] + ['import'] * 4, kinds
+    pushed = [c[1] for c in rescoring if c[0] == 'import']
+    assert [len(p) for p in pushed] == [5, 6, 6, 6, 3]
+    assert sum(pushed, []) == sorted(sum(pushed, [])), 'lowest scores first, over the whole pool'
+    assert sorted(current_scores(api, pid, version).values()) == sorted(sum(pushed, []))
