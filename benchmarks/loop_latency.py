@@ -20,16 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import redis
 import requests
 
+from benchmarks.label_studio_pool import new_project, report
 from model.datasets import rotten_tomatoes
 from tests.e2e.api import Api
 from tests.servers import LabelStudioServer, free_port, stop, wait_until_up
-
-LABEL_CONFIG = '''<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text"><Choice value="fresh"/><Choice value="rotten"/></Choices>
-</View>'''
 
 POLL_SECONDS = 0.2
 TIMEOUT = 900
@@ -80,7 +77,6 @@ def main(argv=None):
         env = {**os.environ, 'REDIS_URL': args.redis, 'MODEL_DIR': str(Path(folder) / 'models'),
                'LABEL_STUDIO_URL': server.url, 'LABEL_STUDIO_API_KEY': server.token, 'HF_HUB_OFFLINE': '1',
                'PORT': str(port), 'HOST': '127.0.0.1'}
-        import redis
         redis.Redis.from_url(args.redis).flushdb()
         log = Path(folder) / 'lsal.log'
         backend = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'start'], env=env,
@@ -89,9 +85,7 @@ def main(argv=None):
         try:
             wait_until_up(f'{url}/health', backend, 120, log)
             api = Api(server.url, server.token)
-            pid = api.call('POST', '/api/projects', json={'title': 'Loop', 'label_config': LABEL_CONFIG})['id']
-            for start in range(0, len(pool), 10_000):
-                api.call('POST', f'/api/projects/{pid}/import', json=[{'text': t} for t, _ in pool[start:start + 10_000]])
+            pid = new_project(api, 'Loop', [text for text, _ in pool])
             api.call('POST', '/api/ml', json={'url': url, 'project': pid, 'title': 'lsal', 'is_interactive': False})
             started = time.monotonic()
             wait(lambda: api.project(pid)['model_version'] == 'cold-start', 'the cold start')
@@ -127,11 +121,7 @@ def main(argv=None):
         finally:
             stop(backend)
             server.stop()
-    result = {'tasks': args.tasks, 'cold_start_seconds': round(cold_start, 1), 'rounds': rounds}
-    print(json.dumps(result, indent=2))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + '\n')
+    report({'tasks': args.tasks, 'cold_start_seconds': round(cold_start, 1), 'rounds': rounds}, args.out)
 
 
 if __name__ == '__main__':

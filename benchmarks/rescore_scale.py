@@ -21,13 +21,7 @@ from pathlib import Path
 
 import redis
 
-LABEL_CONFIG = '''<View>
-  <Text name="text" value="$text"/>
-  <Choices name="sentiment" toName="text"><Choice value="fresh"/><Choice value="rotten"/></Choices>
-</View>'''
-
-IMPORT_CHUNK = 10_000
-"""Tasks per import request."""
+from benchmarks.label_studio_pool import LABEL_CONFIG, new_project, report
 
 
 def work(queue_name):
@@ -59,12 +53,8 @@ def run(tasks, redis_url, base_model):
         server.start()
         try:
             api = Api(server.url, server.token)
-            project = api.call('POST', '/api/projects', json={'title': 'Scale', 'label_config': LABEL_CONFIG})
-            pid = project['id']
             started = time.monotonic()
-            for start in range(0, tasks, IMPORT_CHUNK):
-                api.call('POST', f'/api/projects/{pid}/import',
-                         json=[{'text': text} for text in pool[start:start + IMPORT_CHUNK]])
+            pid = new_project(api, 'Scale', pool)
             imported = time.monotonic() - started
             env = {'REDIS_URL': redis_url, 'MODEL_DIR': str(Path(folder) / 'models'), 'BASE_MODEL': base_model,
                    'LABEL_STUDIO_URL': server.url, 'LABEL_STUDIO_API_KEY': server.token}
@@ -109,11 +99,7 @@ def main(argv=None):
     if args.work:
         return work(args.work)
     from backend.settings import default_base_model
-    result = run(args.tasks, args.redis, default_base_model())
-    print(json.dumps(result, indent=2))
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + '\n')
+    report(run(args.tasks, args.redis, default_base_model()), args.out)
 
 
 if __name__ == '__main__':
