@@ -11,6 +11,7 @@ from backend.connection import connect
 from backend.context import Context
 from backend.errors import RequestError
 from backend.memory import trim_after_large_requests
+from backend.metrics import observe_request, start_timer
 from backend.settings import Settings, SettingsError
 from backend.views import ml, status, webhook
 from model import ModelError, ModelNotFoundError
@@ -36,7 +37,9 @@ def create_app(test_config=None, redis=None):
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
     app.extensions['lsal'] = Context.create(settings, redis)
+    app.before_request(start_timer)
     app.before_request(check_auth)
+    app.after_request(observe_request)
     app.after_request(trim_after_large_requests)
     app.register_blueprint(ml.bp)
     app.register_blueprint(webhook.bp)

@@ -15,6 +15,11 @@ RETRY_PUMP = f'{PREFIX}:retry_pump'
 """Token of the worker whose turn it is to move due retries to the queue."""
 
 
+def histogram(name):
+    """``lsal:histogram:<name>``: hash of a histogram's bucket counts and sum per label set."""
+    return f'{PREFIX}:histogram:{name}'
+
+
 def project(project_id, noun):
     """``lsal:project:<id>:<noun>``.
 

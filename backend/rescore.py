@@ -9,6 +9,7 @@ import numpy as np
 
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
+from backend.metrics import RESCORE_SECONDS
 from backend.predictions import predict_tasks
 from backend.project_state import COLD_START, VERSION_NAME, VersionStatus
 from model import ModelNotFoundError
@@ -66,6 +67,7 @@ def rescore_project(project_id, version):
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
     summary = push.progress(push.pushed, done=True)
     project.update_version(version, rescore=summary, agreement=agreement, deleted_predictions=deleted)
+    RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
     logger.info('Project %s: pushed %d scores of %s in %.1fs (served from %.1fs)', project.id, push.pushed,
                 version, summary['seconds'], summary['served_after_seconds'])
     return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}

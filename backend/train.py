@@ -8,6 +8,7 @@ from rq import get_current_job
 from backend.context import Context
 from backend.heartbeat import Heartbeat
 from backend.label_studio import LabelStudioProject, LabelStudioUnavailable
+from backend.metrics import TRAINING_SECONDS
 from backend.project_state import VersionStatus
 from backend.scheduler import request_rescore
 from model import ModelNotFoundError, in_holdout
@@ -121,6 +122,7 @@ def _train(ctx, project, token):
                        summary['reason'])
         return summary
     project.publish(version, summary)
+    TRAINING_SECONDS.observe(ctx.redis, train_seconds, project=project.id)
     _prune(ctx, project, version)
     logger.info('Project %s: published %s (%d labels, %.1fs, %s)', project.id, version, len(train),
                 train_seconds, metrics)

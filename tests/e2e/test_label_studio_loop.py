@@ -6,6 +6,7 @@ import requests
 
 from tests.e2e.api import Api, current_scores, wait_for
 from tests.payloads import LABEL_CONFIG
+from tests.prometheus import value
 
 pytestmark = pytest.mark.e2e
 
@@ -89,4 +90,4 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     assert -1.0 <= agreement['value'] <= 1.0 and agreement['stabilized'] is False
     assert agreement['stop_threshold'] == 0.99, 'STOP_AGREEMENT default'
     metrics = requests.get(f'{backend_url}/metrics', timeout=5).text
-    assert f'lsal_model_agreement{{project="{pid}",version="{second}",measure="cohen_kappa"}}' in metrics
+    assert value(metrics, 'lsal_model_agreement', project=pid, version=second, measure='cohen_kappa') is not None

@@ -2,11 +2,13 @@
 import base64
 
 import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from backend import create_app
 from backend.cli import main
 from backend.project_state import ProjectState
 from tests import payloads
+from tests.prometheus import value
 
 
 def test_health(client):
@@ -179,12 +181,23 @@ def test_versions_of_an_unknown_project_is_404(client):
     assert 'project: 404 is not known' in response.json['error']
 
 
-def test_metrics_is_prometheus_text(client):
+def test_metrics_is_prometheus_text_that_every_web_process_adds_up(client, env):
     client.post('/setup', json=payloads.setup())
     client.post('/webhook', json=payloads.annotation_created(1, 1, 'hello', 'tech'))
-    text = client.get('/metrics').get_data(as_text=True)
-    assert 'lsal_webhooks_total{action="ANNOTATION_CREATED"} 1' in text
-    assert 'lsal_labeled_annotations{project="1"} 1' in text
+    other_process = create_app().test_client()  # another gunicorn worker: its own app, the same Redis
+    other_process.post('/webhook', json=payloads.annotation_created(2, 2, 'again', 'tech'))
+    response = client.get('/metrics')
+    assert response.headers['Content-Type'] == CONTENT_TYPE_LATEST
+    text = response.get_data(as_text=True)
+    assert value(text, 'lsal_webhooks_total', action='ANNOTATION_CREATED') == 2
+    assert value(text, 'lsal_labeled_annotations', project='1') == 2
+    assert value(text, 'lsal_queue_jobs', queue='lsal-score') == 0
+    assert value(text, 'lsal_failed_jobs', queue='lsal-train') == 0
+    webhooks = dict(route='/webhook', method='POST', status=200)
+    assert value(text, 'lsal_request_seconds_count', **webhooks) == 2
+    assert value(text, 'lsal_request_seconds_bucket', **webhooks, le='60.0') == 2
+    assert 0 < value(text, 'lsal_request_seconds_sum', **webhooks) < 60
+    assert value(text, 'lsal_request_seconds_count', route='/setup', method='POST', status=200) == 1
 
 
 def _basic(user, password):

@@ -5,6 +5,7 @@ from backend import create_app
 from backend.label_studio import LabelStudioProject
 from backend.project_state import ProjectState
 from tests import payloads
+from tests.prometheus import value
 from tests.e2e.api import Api, current_scores
 
 pytestmark = pytest.mark.e2e
@@ -96,7 +97,9 @@ def test_a_per_task_strategy_scores_page_by_page_and_serves_after_the_first_push
     assert (progress['pushed'], progress['total'], progress['done']) == (POOL, POOL, True)
     assert 0 < progress['served_after_seconds'] <= progress['seconds']
     metrics = client.get('/metrics').get_data(as_text=True)
-    assert f'lsal_rescore_pushed_tasks{{project="{pid}",version="{version}"}} {POOL}' in metrics
+    assert value(metrics, 'lsal_rescore_pushed_tasks', project=pid, version=version) == POOL
+    assert value(metrics, 'lsal_rescore_seconds_count', project=pid) == 1
+    assert value(metrics, 'lsal_training_seconds_count', project=pid) == 1
 
 
 def test_a_batch_strategy_sees_the_whole_pool_and_pushes_its_lowest_scores_first(

@@ -4,6 +4,7 @@ from rq.job import Job
 
 from backend.project_state import ProjectState
 from tests import payloads
+from tests.prometheus import samples, value
 
 LABELS = tuple(payloads.SPAN_LABELS.values())
 
@@ -72,8 +73,8 @@ def test_span_annotations_train_publish_and_predict_exact_spans(client, trained,
     assert results[8]['result'] == [] and results[8]['score'] == 1.0
 
     metrics = client.get('/metrics').text
-    assert f'lsal_model_entity_f1{{project="2",version="{version}"}}' in metrics
-    assert 'lsal_model_entity_type_f1{project="2"' in metrics
+    assert value(metrics, 'lsal_model_entity_f1', project=2, version=version) is not None
+    assert any(name == 'lsal_model_entity_type_f1' and ('project', '2') in labels for name, labels in samples(metrics))
 
 
 def test_long_text_is_read_whole_through_overlapping_windows(client, app, trained):
