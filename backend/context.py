@@ -29,7 +29,8 @@ class Context:
     @classmethod
     def create(cls, settings, redis):
         store = VersionStore(settings.model_dir)
-        runtime = Runtime.create(settings.device, settings.inference_bf16, settings.base_model)
+        runtime = Runtime.create(settings.device, settings.inference_bf16, settings.base_model,
+                                 settings.training_bf16)
         return cls(settings=settings, redis=redis, queues=queues(settings.queue_name, redis),
                    store=store, runtime=runtime, models=ModelCache(store, runtime=runtime))
 

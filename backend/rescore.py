@@ -51,6 +51,7 @@ def rescore_project(project_id, version):
         reason = f'{version} is a {predictor.card.kind} model; the config is now {task_type.NAME}'
         project.update_version(version, rescore_skipped=reason)
         return {'status': 'skipped', 'reason': reason}
+    _drop_earlier_attempt(project, label_studio, version)
     rng = np.random.default_rng(zlib.crc32(version.encode()))
     acquisition = ctx.acquisition(project)
     max_chars = ctx.settings.max_text_chars
@@ -63,11 +64,13 @@ def rescore_project(project_id, version):
         sample.offer(tasks, outputs)
         project.update_version(version, rescore=push.progress(total))
     push.finish()
+    summary = push.progress(push.pushed, done=True)
+    project.update_version(version, rescore=summary)
+    RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
+    # Both after the scores are in: deleting many old predictions takes Label Studio a while.
     deleted = _delete_old_predictions(project, label_studio, version)
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
-    summary = push.progress(push.pushed, done=True)
-    project.update_version(version, rescore=summary, agreement=agreement, deleted_predictions=deleted)
-    RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
+    project.update_version(version, agreement=agreement, deleted_predictions=deleted)
     logger.info('Project %s: pushed %d scores of %s in %.1fs (served from %.1fs)', project.id, push.pushed,
                 version, summary['seconds'], summary['served_after_seconds'])
     return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}
@@ -199,6 +202,16 @@ def _as_one(pages):
     for page, total in pages:
         tasks.extend(page)
     return [(tasks, total)] if tasks else []
+
+
+def _drop_earlier_attempt(project, label_studio, version):
+    """Delete the predictions of ``version`` an earlier attempt of this job left (killed, or timed out
+    while Label Studio went on storing), so that every task ends with exactly one."""
+    left = label_studio.model_versions().get(version)
+    if left:
+        logger.warning('Project %s: deleting %d predictions of %s left by an earlier attempt', project.id, left,
+                       version)
+        label_studio.delete_predictions(version)
 
 
 def _delete_old_predictions(project, label_studio, current):

@@ -105,6 +105,7 @@ class Settings:
     stop_agreement: float = STOP_KAPPA
     device: str = 'auto'
     inference_bf16: object = 'auto'
+    training_bf16: object = 'auto'
     max_text_chars: int = 20000
     max_predict_tasks: int = 10000
     max_predict_chars: int = 20_000_000
@@ -170,4 +171,5 @@ _PARSERS = {
     'uncertainty_sampling': _flag,
     'device': device_name,
     'inference_bf16': _flag_or_auto,
+    'training_bf16': _flag_or_auto,
 }

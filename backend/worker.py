@@ -72,7 +72,7 @@ def run_worker(settings, kinds=KINDS):
     """
     device = resolve_device(settings.device)
     logger.info('Worker on %s for queues %s', device, ', '.join(kinds))
-    if device.type == 'cpu' and settings.inference_bf16 == 'auto':
+    if device.type == 'cpu' and 'auto' in (settings.inference_bf16, settings.training_bf16):
         calibrate(settings.base_model, isolated=True)
     prefix = settings.queue_name
     pump = RetryPump(settings.redis_url, [queue_name(prefix, kind) for kind in KINDS])

@@ -130,12 +130,13 @@ def main(argv=None):
         report['work_horse'] = answer.get(timeout=1) if horse.exitcode == 0 else f'exit code {horse.exitcode}'
     cpu_predictor, figures = train(base_model, CPU, *train_set, *test_set)
     report['runs'].append({'runtime': 'cpu fp32', **figures, **throughput(cpu_predictor, pool[:args.cpu_texts])})
-    decision = calibrate(base_model)
+    calibration = calibrate(base_model)
+    decision = calibration.inference
     if decision.bf16:
         calibrated = Predictor(cpu_predictor.classifier, cpu_predictor.tokenizer, cpu_predictor.card,
                                Runtime(inference_bf16=True))
         report['runs'].append({'runtime': 'cpu bf16 (calibrated)', **throughput(calibrated, pool[:args.cpu_texts])})
-    report['cpu_calibration'] = decision.reason
+    report['cpu_calibration'] = {'inference': decision.reason, 'training': calibration.training.reason}
     if not cuda:
         report['other_paths'] = other_paths(base_model, cpu_predictor, train_set[0][:50])
     else:

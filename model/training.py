@@ -89,7 +89,7 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
 
 def train_steps(module, input_ids, attention_mask, target, loss_fn, config, runtime=CPU, per_token=False):
     """Fine-tune ``module`` (``encoder`` + ``head``) for :meth:`TrainingConfig.num_steps` steps on
-    ``runtime``'s device, in fp32.
+    ``runtime``'s device (the forward under its training autocast).
 
     ``input_ids`` and ``attention_mask`` are ``(num_samples, width)``. A
     ``per_token`` target has their shape and is trimmed with them; the module
@@ -106,7 +106,8 @@ def train_steps(module, input_ids, attention_mask, target, loss_fn, config, runt
         # Trim padding to the longest input of the batch: short batches run much faster.
         mask = attention_mask[index]
         width = int(mask.sum(dim=1).max())
-        logits = module(input_ids[index][:, :width].to(device), mask[:, :width].to(device))
+        with runtime.autocast(training=True):
+            logits = module(input_ids[index][:, :width].to(device), mask[:, :width].to(device)).float()
         loss = loss_fn(logits.transpose(1, 2) if per_token else logits,
                        (target[index][:, :width] if per_token else target[index]).to(device))
         loss.backward()

@@ -108,6 +108,7 @@ def env(monkeypatch, redis_url, redis, tmp_path, tiny_encoder):
         'EPOCHS': '2',
         # fp32: tests compare exact outputs on every machine; the bf16 calibration has tests of its own.
         'INFERENCE_BF16': 'false',
+        'TRAINING_BF16': 'false',
         'DEVICE': 'cpu',
     }
     for name in ('LABEL_STUDIO_URL', 'LABEL_STUDIO_API_KEY', 'BASIC_AUTH_USER', 'BASIC_AUTH_PASS',

@@ -30,7 +30,7 @@ def versions():
             raise NotFound(f'project: {project.id} is not known to this backend')
         ids = [project.id]
     else:
-        ids = _project_ids(ctx)
+        ids = project_ids(ctx)
     projects = {pid: _project_status(ctx.project(pid)) for pid in ids}
     archived = sorted(name.decode() for name in ctx.redis.smembers(keys.ARCHIVED))
     return {
@@ -69,7 +69,7 @@ def metrics():
     """Prometheus text exposition (see :mod:`backend.metrics`)."""
     ctx = context()
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(StateCollector(ctx, _project_ids(ctx)))
+    registry.register(StateCollector(ctx, project_ids(ctx)))
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -81,5 +81,6 @@ def _project_status(project):
             'labeled_annotations': project.count_examples(), 'pending_annotations': project.pending()}
 
 
-def _project_ids(ctx):
+def project_ids(ctx):
+    """The ids of every project the backend has seen, in numeric order."""
     return sorted((pid.decode() for pid in ctx.redis.smembers(keys.PROJECTS)), key=int)

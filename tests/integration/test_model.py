@@ -6,7 +6,7 @@ import pytest
 
 from model import ModelCache, ModelNotFoundError, Predictor, TrainingConfig, VersionStore, fine_tune
 from model.acquisition import Acquisition
-from model.device import CPU, Runtime, calibrate, choose_bf16
+from model.device import CPU, MAX_GRADIENT_DIFFERENCE, Runtime, calibrate, choose_bf16
 
 LABELS = ['business', 'entertainment', 'politics', 'sports', 'tech']
 
@@ -68,12 +68,17 @@ def test_auto_precision_calibrates_once_and_follows_its_own_figures(tiny_encoder
     again = Runtime.create('cpu', 'auto', tiny_encoder)
     logged = [r.getMessage() for r in caplog.records if 'Inference precision' in r.getMessage()]
     assert len(logged) == 1, logged
-    decision = calibrate(tiny_encoder)
-    assert decision.fp32_seconds > 0 and decision.bf16_seconds > 0
+    calibration = calibrate(tiny_encoder)
+    decision, training = calibration.inference, calibration.training
+    assert decision.fp32_seconds > 0 and decision.bf16_seconds > 0 and training.fp32_seconds > 0
     assert decision == choose_bf16(decision.fp32_seconds, decision.bf16_seconds, decision.agreement,
                                    decision.difference)
+    assert training == choose_bf16(training.fp32_seconds, training.bf16_seconds, training.agreement,
+                                   training.difference, max_difference=MAX_GRADIENT_DIFFERENCE)
+    assert training.difference < MAX_GRADIENT_DIFFERENCE, 'bf16 gradients point where fp32 ones do'
     assert runtime.inference_bf16 == again.inference_bf16 == decision.bf16
-    assert Runtime.create('cpu', False, tiny_encoder) == CPU
+    assert runtime.train_bf16 == training.bf16
+    assert Runtime.create('cpu', False, tiny_encoder, training_bf16=False) == CPU
 
 
 def test_a_predictor_under_bf16_agrees_with_fp32(predictor, bbc):
@@ -88,7 +93,8 @@ def test_a_predictor_under_bf16_agrees_with_fp32(predictor, bbc):
 
 def test_an_isolated_calibration_measures_in_a_child_process(tiny_encoder, monkeypatch):
     monkeypatch.setattr('model.device._decisions', {})
-    decision = calibrate(tiny_encoder, isolated=True)
-    assert decision.fp32_seconds > 0 and decision.agreement == 1.0
+    calibration = calibrate(tiny_encoder, isolated=True)
+    decision = calibration.inference
+    assert decision.fp32_seconds > 0 and decision.agreement == 1.0 and calibration.training.fp32_seconds > 0
     assert decision == choose_bf16(decision.fp32_seconds, decision.bf16_seconds, decision.agreement,
                                    decision.difference)

@@ -4,6 +4,7 @@ import pytest
 from backend import create_app
 from backend.label_studio import LabelStudioProject
 from backend.project_state import ProjectState
+from backend.scheduler import request_rescore
 from tests import payloads
 from tests.prometheus import value
 from tests.e2e.api import Api, current_scores
@@ -112,3 +113,12 @@ def test_a_batch_strategy_sees_the_whole_pool_and_pushes_its_lowest_scores_first
     assert [len(p) for p in pushed] == [5, 6, 6, 6, 3]
     assert sum(pushed, []) == sorted(sum(pushed, [])), 'lowest scores first, over the whole pool'
     assert sorted(current_scores(api, pid, version).values()) == sorted(sum(pushed, []))
+
+
+def test_a_second_attempt_leaves_one_prediction_per_task(client, app, run_jobs, label_studio_server, bbc, redis,
+                                                         calls):
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
+    ctx = app.extensions['lsal']
+    request_rescore(ctx, ctx.project(str(pid)), version)  # as a retry of a job killed after some imports
+    run_jobs()
+    assert len(current_scores(api, pid, version)) == POOL  # exactly one prediction of the version each

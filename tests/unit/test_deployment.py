@@ -11,7 +11,7 @@ from backend.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
-NOT_SETTINGS = {'HF_HUB_OFFLINE', 'ML_BLOCK_LOCAL_IP'}
+NOT_SETTINGS = {'HF_HUB_OFFLINE', 'ML_BLOCK_LOCAL_IP', 'RQ_DASHBOARD_REDIS_URL'}
 """Variables the files set for libraries or for Label Studio, not for the backend."""
 
 

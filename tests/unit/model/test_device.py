@@ -58,3 +58,8 @@ def test_embedding_agreement_counts_texts_that_stay_nearest_their_own_embedding(
     agreement, difference = embedding_agreement(reference, swapped)
     assert agreement == pytest.approx(6 / 8)
     assert difference > 0.5
+
+
+def test_training_gradients_may_differ_more_than_embeddings():
+    assert not choose_bf16(0.5, 0.35, agreement=1.0, difference=0.004).bf16
+    assert choose_bf16(0.5, 0.35, agreement=1.0, difference=0.004, max_difference=0.01).bf16
