@@ -24,7 +24,8 @@ def trained(client, app, run_jobs, bbc, monkeypatch):
                                                    job_id='lsal-cold_start_project-1-0000', description='cold start 1')
     for first, pairs in ((1, bbc[:30]), (31, bbc[30:50])):
         for number, (text, label) in enumerate(pairs, start=first):
-            assert client.post('/webhook', json=payloads.annotation_created(number, number, text, label)).status_code == 200
+            body = payloads.annotation_created(number, number, text, label)
+            assert client.post('/webhook', json=body).status_code == 200
         run_jobs()
     versions = client.get('/versions?project=1').json['versions']
     assert len(versions) == 2
