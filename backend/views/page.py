@@ -59,11 +59,12 @@ def _summary(project):
 def _queues(ctx, job_marker=''):
     """Per queue: jobs waiting, running and failed (the failure's last line), those whose id holds
     ``job_marker`` (a project's jobs are named ``lsal-<function>-<project>-<hex>``)."""
+    def jobs(ids):
+        return [job for job in Job.fetch_many([i for i in ids if job_marker in i][:JOBS_SHOWN], connection=ctx.redis)
+                if job is not None]
+
     out = []
     for kind, queue in ctx.queues.items():
-        def jobs(ids):
-            return [job for job in Job.fetch_many([i for i in ids if job_marker in i][:JOBS_SHOWN],
-                                                  connection=ctx.redis) if job is not None]
         failed = [{'id': job.id, 'description': job.description, 'ended': _ago(job.ended_at.timestamp())
                    if job.ended_at else '', 'error': _last_line(job.exc_info)}
                   for job in jobs(FailedJobRegistry(queue=queue).get_job_ids())]
