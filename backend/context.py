@@ -1,18 +1,24 @@
 """What web views and jobs share: settings, Redis, the queue and the model store."""
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis import Redis
 from rq import get_current_job
 
+from backend.media import MediaFiles
 from backend.project_state import ProjectState, parse_project_ref
 from backend.queues import queues
 from backend.settings import Settings
 from model import ModelCache, VersionStore
 from model.acquisition import Acquisition
 from model.device import Runtime
+from model.task_types import Reader
 
 logger = logging.getLogger(__name__)
+
+MEDIA_CACHE = '.media-cache'
+"""Folder under ``MODEL_DIR`` where fetched images are kept."""
 
 
 @dataclass
@@ -25,14 +31,18 @@ class Context:
     store: VersionStore
     runtime: Runtime
     models: ModelCache
+    reader: Reader
 
     @classmethod
     def create(cls, settings, redis):
         store = VersionStore(settings.model_dir)
         runtime = Runtime.create(settings.device, settings.inference_bf16, settings.base_model,
                                  settings.training_bf16)
+        media = MediaFiles(settings, Path(settings.model_dir) / MEDIA_CACHE)
+        reader = Reader(max_chars=settings.max_text_chars, fetch=media, image_size=settings.image_size,
+                        max_image_bytes=settings.max_image_bytes, max_image_pixels=settings.max_image_pixels)
         return cls(settings=settings, redis=redis, queues=queues(settings.queue_name, redis),
-                   store=store, runtime=runtime, models=ModelCache(store, runtime=runtime))
+                   store=store, runtime=runtime, models=ModelCache(store, runtime=runtime), reader=reader)
 
     @classmethod
     def for_current_job(cls):
@@ -62,7 +72,11 @@ class Context:
         """The task type's recipe with what the settings set."""
         s = self.settings
         return task_type.training_config(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
-                                         max_length=s.max_length)
+                                         max_length=s.max_length, image_size=s.image_size)
+
+    def base_model(self, task_type):
+        """The pretrained model the task type fine-tunes (``BASE_MODEL`` for text, ``IMAGE_MODEL`` for images)."""
+        return getattr(self.settings, task_type.BASE_MODEL)
 
     def project_setting(self, project, name):
         """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""
@@ -74,7 +88,9 @@ class Context:
         tasks (what annotators label before the next training), and for coreset the labeled set."""
         strategy = self.project_setting(project, 'strategy')
         labeled = ()
-        if strategy == 'coreset' and project is not None:
-            labeled = tuple(example['text'] for example in project.examples())
+        task_type = project.task_type() if project is not None else None
+        if strategy == 'coreset' and task_type is not None:
+            examples, _ = task_type.loaded([e for e in project.examples() if task_type.holds(e)], self.reader)
+            labeled = tuple(task_type.model_input(example) for example in examples)
         return Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),
                            labeled_texts=labeled, mc_passes=self.settings.mc_passes)

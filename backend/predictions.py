@@ -9,7 +9,7 @@ SKIPPED_SCORE = 1.0
 """Score of a task that gets no prediction (empty or too long): it comes last."""
 
 
-def predict_tasks(tasks, task_type, predictor, version, acquisition, rng, max_chars):
+def predict_tasks(tasks, task_type, predictor, version, acquisition, rng, reader):
     """One prediction per task, in task order, and the model's outputs.
 
     Args:
@@ -22,30 +22,28 @@ def predict_tasks(tasks, task_type, predictor, version, acquisition, rng, max_ch
         acquisition: the :class:`~model.acquisition.Acquisition` that turns
             the model's outputs into scores.
         rng: a ``numpy.random.Generator`` for the random strategy.
-        max_chars: the ``MAX_TEXT_CHARS`` setting.
+        reader: the :class:`~model.task_types.Reader` of task data.
 
     Returns:
-        ``(predictions, outputs)``: the prediction dicts (a skipped task's says
-        why under ``skipped``), and per task what
+        ``(predictions, outputs)``: the prediction dicts (a skipped task's, empty
+        or unreadable, says why under ``skipped``), and per task what
         :meth:`~model.task_types.TaskType.agreement` compares, None for a skipped
         task (all None without a predictor).
 
     Raises:
         AnnotationRejected: a task without the configured data field.
     """
-    texts = [task_type.input_of(task, max_chars) for task in tasks]
-    predictions, outputs = [], [None] * len(tasks)
-    for text in texts:
-        reason = task_type.skip_reason(text, max_chars)
-        predictions.append({'result': [], 'score': SKIPPED_SCORE, 'model_version': version,
-                            **({'skipped': reason} if reason else {})})
-    kept = [i for i, prediction in enumerate(predictions) if 'skipped' not in prediction]
+    inputs, reasons = task_type.read(tasks, reader)
+    predictions = [{'result': [], 'score': SKIPPED_SCORE, 'model_version': version,
+                    **({'skipped': reason} if reason else {})} for reason in reasons]
+    outputs = [None] * len(tasks)
+    kept = [i for i, reason in enumerate(reasons) if not reason]
     if not kept:
         return predictions, outputs
     if predictor is None:
         scores, results = random_scores(len(kept), rng), [[] for _ in kept]
     else:
-        results, scores, found = task_type.predict(predictor, [texts[i] for i in kept], acquisition, rng)
+        results, scores, found = task_type.predict(predictor, [inputs[i] for i in kept], acquisition, rng)
         for i, output in zip(kept, found):
             outputs[i] = output
     for i, task_score, result in zip(kept, scores, results):

@@ -13,6 +13,7 @@ from backend.metrics import RESCORE_SECONDS
 from backend.predictions import predict_tasks
 from backend.project_state import COLD_START, VERSION_NAME, VersionStatus
 from model import ModelNotFoundError
+from model.acquisition import cold_start_scores
 from strategies import stabilized
 
 logger = logging.getLogger(__name__)
@@ -54,12 +55,11 @@ def rescore_project(project_id, version):
     _drop_earlier_attempt(project, label_studio, version)
     rng = np.random.default_rng(zlib.crc32(version.encode()))
     acquisition = ctx.acquisition(project)
-    max_chars = ctx.settings.max_text_chars
     push = Push(ctx, project, label_studio, version)
     sample = AgreementSample(AGREEMENT_SAMPLE)
     pages = _unlabeled_pages(label_studio, task_type)
     for tasks, total in (pages if acquisition.per_task else _as_one(pages)):
-        predictions, outputs = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, max_chars)
+        predictions, outputs = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, ctx.reader)
         push.add(tasks, predictions)
         sample.offer(tasks, outputs)
         project.update_version(version, rescore=push.progress(total))
@@ -84,21 +84,18 @@ def cold_start_project(project_id):
         return {'status': 'skipped', 'reason': 'the project already has a trained version'}
     task_type = project.task_type()
     label_studio = LabelStudioProject.for_project(ctx, project)
-    max_chars = ctx.settings.max_text_chars
-    tasks, texts = [], []
+    embed = task_type.pretrained_embedder(ctx.base_model(task_type), ctx.training_config(task_type), ctx.runtime)
+    tasks, embeddings = [], []
     for page, _ in _unlabeled_pages(label_studio, task_type):
-        for task in page:
-            text = task_type.input_of(task, max_chars)
-            if not task_type.skip_reason(text, max_chars):
-                tasks.append(task)
-                texts.append(text)
+        inputs, reasons = task_type.read(page, ctx.reader)
+        tasks.extend(task for task, reason in zip(page, reasons) if not reason)
+        embeddings.append(embed([x for x in inputs if x is not None]))
     if not tasks:
         # Tasks may be imported after the backend is connected: look again a little later.
         ctx.redis.set(project.key('cold_start'), 'no-tasks', ex=COLD_START_RECHECK_SECONDS)
         return {'status': 'skipped', 'reason': 'no unlabeled task with usable data'}
     size = int(ctx.project_setting(project, 'train_every'))
-    scores = task_type.cold_start_scores(ctx.settings.base_model, texts, size,
-                                         np.random.default_rng(int(project.id)), ctx.settings.max_length, ctx.runtime)
+    scores = cold_start_scores(np.concatenate(embeddings), size, np.random.default_rng(int(project.id)))
     predictions = [{'result': [], 'score': round(float(s), 6), 'model_version': COLD_START} for s in scores]
     if project.current_version() is not None:  # a training finished meanwhile (several workers)
         return {'status': 'skipped', 'reason': 'a trained version was published during the cold start'}
@@ -246,8 +243,11 @@ def _agreement(ctx, project, version, predictor, sample, task_type):
         return None
     if not before.card.comparable(predictor.card):
         return None
-    now = [output for _, output in items]
-    then = task_type.outputs(before, [task_type.input_of(task, ctx.settings.max_text_chars) for task, _ in items])
+    inputs, _ = task_type.read([task for task, _ in items], ctx.reader)
+    now = [output for (_, output), x in zip(items, inputs) if x is not None]
+    then = task_type.outputs(before, [x for x in inputs if x is not None])
+    if not now:
+        return None
     value = task_type.agreement(now, then)
     history = [s['agreement']['value'] for v, s in summaries.items() if v != version and s.get('agreement')]
     history.append(value)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model.acquisition import MC_PASSES
 from model.device import device_name
+from model.image_classifier import default_image_model
 from model.task_types import STRATEGY_NAMES
 from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
@@ -43,6 +44,13 @@ def _positive_int(value):
     number = int(value)
     if number < 1:
         raise ValueError(f'expected an integer >= 1, got {value!r}')
+    return number
+
+
+def _image_size(value):
+    number = int(value)
+    if not 32 <= number <= 1024:
+        raise ValueError(f'expected a side in pixels from 32 to 1024, got {value!r}')
     return number
 
 
@@ -85,6 +93,7 @@ class Settings:
     redis_url: str = ''
     model_dir: str = 'models'
     base_model: str = ''
+    image_model: str = ''
     label_studio_url: str = ''
     label_studio_api_key: str = field(default='', repr=False)
     basic_auth_user: str = ''
@@ -107,6 +116,10 @@ class Settings:
     inference_bf16: object = 'auto'
     training_bf16: object = 'auto'
     max_text_chars: int = 20000
+    image_size: int = TrainingConfig.image_size
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    media_cache_mb: int = 2048
     max_predict_tasks: int = 10000
     max_predict_chars: int = 20_000_000
     max_request_bytes: int = 64 * 1024 * 1024
@@ -135,9 +148,8 @@ class Settings:
                 values[spec.name] = parse(environ[name])
             except ValueError as error:
                 raise SettingsError(f'{name}: {error}') from None
-        settings = cls(**values)
-        if not settings.base_model:
-            settings = cls(**{**values, 'base_model': default_base_model()})
+        defaults = {'base_model': default_base_model(), 'image_model': default_image_model()}
+        settings = cls(**{**values, **{name: value for name, value in defaults.items() if not values.get(name)}})
         if bool(settings.basic_auth_user) != bool(settings.basic_auth_pass):
             raise SettingsError('BASIC_AUTH_USER and BASIC_AUTH_PASS: set both or neither')
         return settings
@@ -158,6 +170,10 @@ _PARSERS = {
     'batch_size': _positive_int,
     'max_length': _positive_int,
     'max_text_chars': _positive_int,
+    'image_size': _image_size,
+    'max_image_bytes': _positive_int,
+    'max_image_pixels': _positive_int,
+    'media_cache_mb': _positive_int,
     'max_predict_tasks': _positive_int,
     'max_predict_chars': _positive_int,
     'max_request_bytes': _positive_int,

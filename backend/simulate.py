@@ -1,5 +1,6 @@
 """``lsal simulate``: replay the loop on a labeled dataset and report learning curves."""
 import argparse
+import csv
 import hashlib
 import json
 from dataclasses import asdict
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from backend.media import MediaFiles
 from backend.settings import agreement_threshold
 from model.acquisition import MC_PASSES
 from model.datasets import (
@@ -16,15 +18,24 @@ from model.datasets import (
     export_has_spans,
     from_conll,
     from_csv,
+    from_image_folder,
     from_label_studio_export,
+    mnist,
     spans_from_label_studio_export,
 )
 from model.report import check_plotting, plot_curves, summary_table
 from model.results import ResultsFolder, SettingsMismatchError, round_fields
 from model.simulation import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
-from model.task_types import STRATEGY_NAMES, SpanLabeling, TextClassification
+from model.task_types import STRATEGY_NAMES, ImageClassification, Reader, SpanLabeling, TextClassification
 from model.task_types.spans import clean_spans
 from strategies import STOP_WINDOW, StrategyError, check_strategy
+
+
+IMAGE_DATASETS = {'mnist': mnist}
+"""Built-in image sets: a function of the folder they are rendered into."""
+
+DATASET_CACHE = Path.home() / '.cache' / 'lsal' / 'datasets'
+"""Where built-in image sets are rendered as files."""
 
 
 class SimulationInputError(ValueError):
@@ -38,9 +49,15 @@ def add_simulate_parser(commands):
                     'lowest-scored texts each round. Writes rounds.csv, summary.md, summary.json and '
                     'learning_curve.png into --out.')
     command.add_argument('--dataset', default='bbc_news',
-                         help=f'{", ".join(DATASETS)} (classes), {", ".join(SPAN_DATASETS)} (spans), a CSV file '
-                              '(classes), a Label Studio JSON export (classes or spans), or a CoNLL/BIO file (spans)')
+                         help=f'{", ".join(DATASETS)} (classes), {", ".join(SPAN_DATASETS)} (spans), '
+                              f'{", ".join(IMAGE_DATASETS)} (images), a CSV file (classes of texts, or of images '
+                              'with an --image-column), a Label Studio JSON export (classes or spans; images with '
+                              'an --image-column field), a CoNLL/BIO file (spans), or a folder of images with one '
+                              'sub-folder per class')
     command.add_argument('--text-column', default='text', help='CSV column (or export data field) with the text')
+    command.add_argument('--image-column', default='image',
+                         help='CSV column (or export data field) with an image path or URL')
+    command.add_argument('--image-size', type=int, help='side in pixels images are read at (default: IMAGE_SIZE)')
     command.add_argument('--label-column', default='label', help='CSV column with the label')
     command.add_argument('--strategies', help=f'comma-separated, from: {", ".join(STRATEGY_NAMES)} '
                                               '(default: random and $STRATEGY)')
@@ -77,35 +94,61 @@ def _threshold(value):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def load_dataset(name, text_column, label_column):
+def load_dataset(name, text_column, label_column, image_column='image'):
     """The task type, training examples and a fingerprint of ``--dataset``.
 
-    A bundled name, a ``.csv`` file (text classification), a Label Studio
-    ``.json`` export (spans if it holds ``labels`` results, else classes), or
-    any other file as CoNLL/BIO (spans).
+    A bundled name, a folder of class folders (images), a ``.csv`` file
+    (images if it has ``image_column``, else texts), a Label Studio ``.json``
+    export (spans if it holds ``labels`` results, images if its tasks hold
+    ``image_column``, else classes of texts), or any other file as CoNLL/BIO (spans).
     """
     if name in DATASETS:
         return _classification(*DATASETS[name]())
     if name in SPAN_DATASETS:
         return _spans(*SPAN_DATASETS[name]())
+    if name in IMAGE_DATASETS:
+        return _images(*IMAGE_DATASETS[name](DATASET_CACHE))
     path = Path(name)
+    if path.is_dir():
+        return _images(*from_image_folder(path))
     if not path.is_file():
-        raise SimulationInputError(f'--dataset: {name!r} is neither {" nor ".join([*DATASETS, *SPAN_DATASETS])} '
-                                   'nor a file')
+        raise SimulationInputError(f'--dataset: {name!r} is neither '
+                                   f'{" nor ".join([*DATASETS, *SPAN_DATASETS, *IMAGE_DATASETS])} nor a file or folder')
     field = text_column if text_column != 'text' else None
     if path.suffix.lower() == '.json':
         if export_has_spans(path):
             return _spans(*spans_from_label_studio_export(path, text_field=field))
+        if _export_field(path) == image_column:
+            return _images(*from_label_studio_export(path, text_field=image_column))
         return _classification(*from_label_studio_export(path, text_field=field))
     if path.suffix.lower() == '.csv':
+        with open(path, newline='', encoding='utf-8') as handle:
+            header = next(csv.reader(handle), [])
+        if image_column in header:
+            images, labels = from_csv(path, image_column, label_column)
+            return _images([str(path.parent / image) if '://' not in image else image for image in images], labels)
         return _classification(*from_csv(path, text_column, label_column))
     return _spans(*from_conll(path))
+
+
+def _export_field(path):
+    """The data field of the first task of a Label Studio export that names it alone, else None."""
+    tasks = json.loads(Path(path).read_text(encoding='utf-8'))
+    data = tasks[0].get('data') if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict) else None
+    return next(iter(data)) if isinstance(data, dict) and len(data) == 1 else None
 
 
 def _classification(texts, labels):
     task_type = TextClassification(from_name='label', to_name='text', field='text', labels=tuple(sorted(set(labels))))
     examples = [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(zip(texts, labels))]
     return task_type, examples, _fingerprint(texts, labels)
+
+
+def _images(images, labels):
+    task_type = ImageClassification(from_name='label', to_name='image', field='image',
+                                    labels=tuple(sorted(set(labels))))
+    examples = [{'task': i, 'image': image, 'choices': [label]} for i, (image, label) in enumerate(zip(images, labels))]
+    return task_type, examples, _fingerprint([Path(image).name for image in images], labels)
 
 
 def _spans(texts, spans, labels):
@@ -131,7 +174,12 @@ def run_simulation(settings, args, extra_runs=()):
     strategies = args.strategies or f'random,{settings.strategy}'
     try:
         check_plotting()
-        task_type, examples, fingerprint = load_dataset(args.dataset, args.text_column, args.label_column)
+        task_type, examples, fingerprint = load_dataset(args.dataset, args.text_column, args.label_column,
+                                                        args.image_column)
+        image_size = args.image_size or settings.image_size
+        examples, unreadable = task_type.loaded(examples, Reader(fetch=_fetch(settings), image_size=image_size))
+        if unreadable:
+            print(f'{len(unreadable)} example(s) left out, first: {unreadable[0]}')
         reason = task_type.untrainable(examples)
         if reason:
             raise SimulationInputError(f'--dataset: {reason}')
@@ -141,12 +189,14 @@ def run_simulation(settings, args, extra_runs=()):
             strategies=chosen,
             pool_size=args.pool_size, test_size=args.test_size, initial_strategy=args.initial_strategy,
             training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
-                                               learning_rate=args.learning_rate), bf16=args.bf16,
+                                               learning_rate=args.learning_rate, image_size=image_size),
+            bf16=args.bf16,
             mc_passes=args.mc_passes)
         config.check_size(len(examples))
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
-        folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, settings.base_model, config),
+        base_model = getattr(settings, task_type.BASE_MODEL)
+        folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, base_model, config),
                                rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
     except (DatasetError, SettingsMismatchError, StrategyError, ValueError, ModuleNotFoundError) as error:
         raise SimulationInputError(str(error)) from None
@@ -158,7 +208,7 @@ def run_simulation(settings, args, extra_runs=()):
     with tqdm(total=len(planned) * rounds, initial=len(planned & folder.done) * rounds, desc=f'simulate {name}',
               unit='round') as bar:
         for runs in (campaigns, *extra_runs):
-            for rows in runs(task_type, examples, settings.base_model, config, skip=folder.done,
+            for rows in runs(task_type, examples, base_model, config, skip=folder.done,
                              progress=bar.update):
                 folder.add_campaign([{'dataset': name, **row} for row in rows])
     # The report covers every campaign in the folder, so also seeds that an earlier run added.
@@ -167,12 +217,24 @@ def run_simulation(settings, args, extra_runs=()):
     if args.full_data:
         for seed in seeds:
             if seed not in folder.full_metric:
-                folder.add_full_metric(seed, full_pool_metric(task_type, examples, settings.base_model, config, seed))
+                folder.add_full_metric(seed, full_pool_metric(task_type, examples, base_model, config, seed))
         full = sum(folder.full_metric[seed] for seed in seeds) / len(seeds)
     stop_agreement = settings.stop_agreement if args.stop_agreement is None else args.stop_agreement
     _write_report(folder, config, name, len(examples), len(seeds), task_type.METRIC, full,
                   args.target_fraction, stop_agreement)
     return 0
+
+
+def _fetch(settings):
+    """Local files as they are; URLs through Label Studio where the settings name one."""
+    media = MediaFiles(settings, DATASET_CACHE / 'media') if settings.label_studio_enabled else None
+
+    def fetch(value, task_id):
+        if Path(value).is_file() or media is None:
+            return value
+        return media(value, task_id)
+
+    return fetch
 
 
 def _campaign_settings(name, data, base_model, config):

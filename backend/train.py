@@ -85,13 +85,15 @@ def _train(ctx, project, token):
             labels_from = f'redis: Label Studio unreachable ({error}); trained on the labels webhooks delivered'
             logger.warning('Project %s: %s', project.id, labels_from)
     # Examples stored under an earlier config of another type cannot train this one.
-    examples = [e for e in project.examples() if task_type.holds(e)]
+    examples, unreadable = task_type.loaded([e for e in project.examples() if task_type.holds(e)], ctx.reader)
+    for reason in unreadable:
+        logger.warning('Project %s: training without %s', project.id, reason)
     reason = task_type.untrainable(examples)
     if reason:
         return _skipped(project, reason)
     train, held_out, evaluation_note = _split(ctx.settings, examples, task_type)
     started = time.monotonic()
-    predictor = task_type.fine_tune(ctx.settings.base_model, train, ctx.training_config(task_type), ctx.runtime)
+    predictor = task_type.fine_tune(ctx.base_model(task_type), train, ctx.training_config(task_type), ctx.runtime)
     train_seconds = time.monotonic() - started
     metrics = {'evaluated': False, 'reason': evaluation_note}
     if held_out:
@@ -105,7 +107,8 @@ def _train(ctx, project, token):
         'labels_from': labels_from,
         **task_type.to_dict(),
         **task_type.training_notes(train),
-        'base_model': ctx.settings.base_model,
+        **({'unreadable': unreadable[:20], 'num_unreadable': len(unreadable)} if unreadable else {}),
+        'base_model': ctx.base_model(task_type),
         'train_seconds': round(train_seconds, 2),
         'runtime': ctx.runtime.describe(),
         'metrics': metrics,
@@ -183,7 +186,7 @@ def _sync_examples(ctx, project, task_type):
     for task in LabelStudioProject.for_project(ctx, project).labeled_tasks():
         for annotation in task.get('annotations') or ():
             try:
-                example = task_type.example_from(annotation, task, ctx.settings.max_text_chars)
+                example = task_type.example_from(annotation, task, ctx.reader)
             except AnnotationRejected as error:
                 logger.warning('Project %s: sync skipped %s', project.id, error)
                 continue

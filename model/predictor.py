@@ -3,8 +3,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from model.classifier import probabilities
+from model.classifier import TextClassifier, probabilities
 from model.device import CPU
 from model.inference import run_batched
 from strategies import score
@@ -17,8 +19,10 @@ TEXT_CLASSIFICATION = 'text_classification'
 class ModelCard:
     """What a version needs besides its weights to turn logits into labels.
 
-    ``kind`` names the model: :data:`TEXT_CLASSIFICATION` or
-    :data:`~model.span_predictor.SPANS`; the store loads a version by it.
+    ``kind`` names the model: :data:`TEXT_CLASSIFICATION`,
+    :data:`~model.span_predictor.SPANS` or :data:`~model.image_predictor.IMAGE_CLASSIFICATION`;
+    the store loads a version by it. ``max_length`` is in tokens for text,
+    ``image_size`` in pixels (a side of the square the encoder reads) for images.
     """
 
     labels: tuple
@@ -26,6 +30,7 @@ class ModelCard:
     max_length: int
     base_model: str
     kind: str = TEXT_CLASSIFICATION
+    image_size: int = 0
 
     def to_dict(self):
         return {**asdict(self), 'labels': list(self.labels)}
@@ -38,7 +43,7 @@ class ModelCard:
     def from_dict(cls, data):
         return cls(labels=tuple(data['labels']), multi_label=bool(data['multi_label']),
                    max_length=int(data['max_length']), base_model=str(data['base_model']),
-                   kind=str(data.get('kind', TEXT_CLASSIFICATION)))
+                   kind=str(data.get('kind', TEXT_CLASSIFICATION)), image_size=int(data.get('image_size', 0)))
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,13 @@ def choices_from(probabilities, labels, multi_label):
     return picked
 
 
+HEAD_WEIGHTS = 'head.safetensors'
+"""Weights of the head; a transformers encoder is saved with ``save_pretrained``."""
+
+
 class LoadedModel:
-    """A trained :class:`~model.classifier.EncoderWithHead` ready for inference; subclasses define ``infer``.
+    """A trained :class:`~model.classifier.EncoderWithHead` ready for inference; subclasses define ``infer``
+    and the :attr:`MODULE` class they run.
 
     Args:
         classifier: the trained module; put in eval mode here.
@@ -81,6 +91,8 @@ class LoadedModel:
         card: label names and settings of the version.
         runtime: the :class:`~model.device.Runtime` it runs on (the module is moved to its device).
     """
+
+    MODULE = None
 
     def __init__(self, classifier, tokenizer, card, runtime=CPU):
         self.classifier = classifier.to(runtime.device).eval()
@@ -92,9 +104,35 @@ class LoadedModel:
         """The inputs of the head, pooled per text: shape ``(len(texts), hidden_size)``."""
         return self.infer(texts).embeddings
 
+    def save(self, folder):
+        """Write the weights and tokenizer into ``folder`` (device-free)."""
+        self.classifier.encoder.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer.save_pretrained(folder)
+        _save_head(self.classifier.head, folder)
+
+    @classmethod
+    def load(cls, folder, card, runtime=CPU):
+        """What :meth:`save` wrote into ``folder``, on ``runtime``'s device."""
+        encoder = AutoModel.from_pretrained(folder, config=AutoConfig.from_pretrained(folder))
+        return cls(_with_head(cls.MODULE, encoder, folder), AutoTokenizer.from_pretrained(folder), card, runtime)
+
+
+def _save_head(head, folder):
+    save_file({k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}, str(folder / HEAD_WEIGHTS))
+
+
+def _with_head(module_class, encoder, folder):
+    """A ``module_class`` of ``encoder`` and the head saved in ``folder``."""
+    head = load_file(str(folder / HEAD_WEIGHTS))
+    module = module_class(encoder, head['weight'].shape[0])
+    module.head.load_state_dict(head)
+    return module
+
 
 class Predictor(LoadedModel):
     """Batched inference with a :class:`~model.classifier.TextClassifier`."""
+
+    MODULE = TextClassifier
 
     def infer(self, texts, mc_passes=0, rng=None):
         """One encoder pass over ``texts``; returns an :class:`Inference`.
@@ -104,17 +142,17 @@ class Predictor(LoadedModel):
         costs no more than plain inference. ``rng`` draws the dropout masks.
         """
         num_classes = len(self.card.labels)
-        if not texts:
-            hidden = self.classifier.encoder.config.hidden_size
+        if not len(texts):
+            hidden = self.classifier.head.in_features
             empty = np.zeros((0, num_classes), dtype=np.float32)
             return Inference(empty, np.zeros((0, hidden), dtype=np.float32),
                              np.zeros((mc_passes, 0, num_classes), dtype=np.float32) if mc_passes else None)
 
-        def forward(input_ids, attention_mask):
-            embedded = self.classifier.embed(input_ids, attention_mask)
+        def forward(*batch):
+            embedded = self.classifier.embed(*batch)
             return embedded, self._probabilities(self.classifier.head(embedded))
 
-        embeddings, probs = run_batched(self.tokenizer, texts, self.card.max_length, forward, self.runtime)
+        embeddings, probs = self._batched(texts, forward)
         mc = self._mc_probabilities(embeddings, mc_passes, rng) if mc_passes else None
         return Inference(probs, embeddings, mc)
 
@@ -131,6 +169,10 @@ class Predictor(LoadedModel):
     def choices(self, probabilities_):
         """Label names predicted from probabilities of shape ``(n, num_classes)`` (:func:`choices_from`)."""
         return choices_from(probabilities_, self.card.labels, self.card.multi_label)
+
+    def _batched(self, texts, forward):
+        """``forward`` over batches of the model inputs of ``texts``: its outputs as numpy arrays."""
+        return run_batched(self.tokenizer, texts, self.card.max_length, forward, self.runtime)
 
     def _probabilities(self, logits):
         return probabilities(logits, self.card.multi_label)

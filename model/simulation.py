@@ -4,8 +4,8 @@ The same task type (:class:`~model.task_types.TaskType`: fine-tuning,
 evaluation, agreement) and the same scoring (:class:`~model.acquisition.Acquisition`)
 that serve Label Studio run here: a simulated annotator labels the ``batch``
 lowest-scored pool texts each round. A dataset is a list of training examples
-as the task type stores them (``{"task", "text", "choices"}`` or
-``{"task", "text", "spans"}``).
+as the task type stores them (``{"task", "text", "choices"}``, ``{"task", "text", "spans"}``
+or ``{"task", "image", "choices"}``), :meth:`~model.task_types.TaskType.loaded`.
 """
 import time
 from dataclasses import dataclass, field, replace
@@ -83,13 +83,13 @@ def split(num_examples, config, seed):
     return order[:config.test_size], order[config.test_size:needed]
 
 
-def initial_indices(texts, pool, config, base_model, seed):
+def initial_indices(task_type, examples, pool, config, base_model, seed):
     """Positions in ``pool`` of the first labels."""
     rng = np.random.default_rng(seed)
     if config.initial_strategy == 'random':
         return list(rng.choice(len(pool), config.initial, replace=False))
-    scores = cold_start_scores(base_model, [texts[i] for i in pool], config.initial, rng,
-                               config.training.max_length, config.runtime)
+    embed = task_type.pretrained_embedder(base_model, config.training, config.runtime)
+    scores = cold_start_scores(embed([task_type.model_input(examples[i]) for i in pool]), config.initial, rng)
     return list(np.argsort(scores, kind='stable')[:config.initial])
 
 
@@ -108,7 +108,7 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
     """
     test, pool = split(len(examples), config, seed)
     test_examples = [examples[i] for i in test]
-    test_texts = [e['text'] for e in test_examples]
+    test_inputs = [task_type.model_input(e) for e in test_examples]
     training = replace(config.training, seed=seed)
     labeled = list(initial)
     rng = np.random.default_rng(seed + 1)
@@ -118,7 +118,7 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         train = [examples[pool[i]] for i in labeled]
         predictor = task_type.fine_tune(base_model, train, training, config.runtime)
         train_seconds = time.monotonic() - started
-        outputs = task_type.outputs(predictor, test_texts)
+        outputs = task_type.outputs(predictor, test_inputs)
         metrics = task_type.metrics(outputs, test_examples)
         row = {'strategy': strategy, 'seed': seed, 'round': len(rows), 'labels': len(labeled),
                **{name: metrics[name] for name in task_type.CURVE_METRICS},
@@ -133,9 +133,10 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         started = time.monotonic()
         unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
         size = min(config.batch, config.budget - len(labeled), len(unlabeled))
-        acquisition = Acquisition(strategy, batch_size=size, labeled_texts=tuple(e['text'] for e in train),
+        acquisition = Acquisition(strategy, batch_size=size,
+                                  labeled_texts=tuple(task_type.model_input(e) for e in train),
                                   mc_passes=config.mc_passes)
-        _, scores = acquisition.score(predictor, [examples[pool[i]]['text'] for i in unlabeled], rng)
+        _, scores = acquisition.score(predictor, [task_type.model_input(examples[pool[i]]) for i in unlabeled], rng)
         labeled.extend(int(unlabeled[i]) for i in np.argsort(scores, kind='stable')[:size])
         row['query_seconds'] = round(time.monotonic() - started, 2)
 
@@ -236,6 +237,6 @@ def campaigns(task_type, examples, base_model, config, skip=frozenset(), progres
         if not strategies:
             continue
         _, pool = split(len(examples), config, seed)
-        initial = initial_indices([e['text'] for e in examples], pool, config, base_model, seed)
+        initial = initial_indices(task_type, examples, pool, config, base_model, seed)
         for strategy in strategies:
             yield run(task_type, examples, base_model, config, seed, strategy, initial, progress=progress)

@@ -6,7 +6,7 @@ import torch
 
 from model.bio import decode_tags
 from model.predictor import LoadedModel
-from model.tagger import tokenize_windows, window_tensors
+from model.tagger import TokenTagger, tokenize_windows, window_tensors
 from strategies import score_sequences
 
 SPANS = 'spans'
@@ -43,6 +43,8 @@ class SpanPredictor(LoadedModel):
     A text longer than ``card.max_length`` tokens is read in overlapping
     windows; a token seen by two windows gets the mean of its two embeddings.
     """
+
+    MODULE = TokenTagger
 
     def infer(self, texts, mc_passes=0, rng=None):
         """Tag probabilities of every token of ``texts``; returns a :class:`SpanInference`."""

@@ -6,29 +6,22 @@ import shutil
 import uuid
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
-from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-from model.classifier import TextClassifier
 from model.device import CPU
 from model.exceptions import ModelNotFoundError
+from model.image_predictor import IMAGE_CLASSIFICATION, ImagePredictor
 from model.predictor import TEXT_CLASSIFICATION, ModelCard, Predictor
 from model.span_predictor import SPANS, SpanPredictor
-from model.tagger import TokenTagger
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = 'manifest.json'
 """Written last into a version folder: a folder without it is not a version."""
 
-HEAD_WEIGHTS = 'head.safetensors'
-"""Weights of the classification head; the encoder is saved with ``save_pretrained``."""
-
 PARTIAL_PREFIX = '.partial-'
 """A version is written under this hidden name, then renamed; it is never listed or loaded."""
 
-MODELS = {TEXT_CLASSIFICATION: (TextClassifier, Predictor), SPANS: (TokenTagger, SpanPredictor)}
-"""The module and predictor classes of each ``ModelCard.kind``: an encoder plus a linear ``head``."""
+MODELS = {TEXT_CLASSIFICATION: Predictor, SPANS: SpanPredictor, IMAGE_CLASSIFICATION: ImagePredictor}
+"""The predictor class of each ``ModelCard.kind``: it saves and loads its weights."""
 
 
 class VersionStore:
@@ -52,11 +45,7 @@ class VersionStore:
         partial = final.parent / f'{PARTIAL_PREFIX}{version}-{uuid.uuid4().hex[:8]}'
         partial.mkdir(parents=True)
         try:
-            classifier = predictor.classifier
-            classifier.encoder.save_pretrained(partial, safe_serialization=True)
-            save_file({k: v.detach().cpu().contiguous() for k, v in classifier.head.state_dict().items()},
-                      str(partial / HEAD_WEIGHTS))
-            predictor.tokenizer.save_pretrained(partial)
+            predictor.save(partial)
             manifest = {**metadata, 'version': version, 'card': predictor.card.to_dict()}
             (partial / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
             os.rename(partial, final)
@@ -77,13 +66,7 @@ class VersionStore:
     def load(self, project, version, runtime=CPU):
         """The predictor of a saved version (its card's ``kind`` says which class), on ``runtime``'s device."""
         card = ModelCard.from_dict(self.manifest(project, version)['card'])
-        module_class, predictor_class = MODELS[card.kind]
-        folder = self.path(project, version)
-        encoder = AutoModel.from_pretrained(folder, config=AutoConfig.from_pretrained(folder))
-        head = load_file(str(folder / HEAD_WEIGHTS))
-        module = module_class(encoder, head['weight'].shape[0])
-        module.head.load_state_dict(head)
-        return predictor_class(module, AutoTokenizer.from_pretrained(folder), card, runtime)
+        return MODELS[card.kind].load(self.path(project, version), card, runtime)
 
     def archive(self, project, name):
         """Move every version of ``project`` under the project name ``name``."""

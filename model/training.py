@@ -36,6 +36,7 @@ class TrainingConfig:
     min_steps: int = 64
     max_steps: int = 600
     max_length: int = 128
+    image_size: int = 224
     class_weights: bool = True
     seed: int = 0
 
@@ -79,7 +80,7 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
     encoded = tokenizer(list(texts), padding=True, truncation=True, max_length=config.max_length,
                         return_tensors='pt')
     target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
-    loss_fn = _loss(y, len(labels), multi_label, config.class_weights)
+    loss_fn = classification_loss(y, len(labels), multi_label, config.class_weights)
     train_steps(classifier, encoded['input_ids'], encoded['attention_mask'], target, loss_fn, config, runtime)
 
     card = ModelCard(labels=tuple(labels), multi_label=multi_label, max_length=config.max_length,
@@ -88,28 +89,38 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
 
 
 def train_steps(module, input_ids, attention_mask, target, loss_fn, config, runtime=CPU, per_token=False):
-    """Fine-tune ``module`` (``encoder`` + ``head``) for :meth:`TrainingConfig.num_steps` steps on
-    ``runtime``'s device (the forward under its training autocast).
+    """Fine-tune ``module`` (``encoder`` + ``head``) on tokenized texts (see :func:`optimize`).
 
     ``input_ids`` and ``attention_mask`` are ``(num_samples, width)``. A
     ``per_token`` target has their shape and is trimmed with them; the module
     then returns logits of shape ``(batch, width, num_tags)``.
     """
-    rng = np.random.default_rng(config.seed)
-    steps = config.num_steps(len(input_ids))
     device = runtime.device
-    module.to(device)
-    loss_fn.to(device)
-    optimizer, schedule = _optimizer(module, config, steps)
-    module.train()
-    for step, index in enumerate(_batches(len(input_ids), config.batch_size, steps, rng)):
+
+    def batch_loss(index):
         # Trim padding to the longest input of the batch: short batches run much faster.
         mask = attention_mask[index]
         width = int(mask.sum(dim=1).max())
         with runtime.autocast(training=True):
             logits = module(input_ids[index][:, :width].to(device), mask[:, :width].to(device)).float()
-        loss = loss_fn(logits.transpose(1, 2) if per_token else logits,
-                       (target[index][:, :width] if per_token else target[index]).to(device))
+        if per_token:
+            return loss_fn(logits.transpose(1, 2), target[index][:, :width].to(device))
+        return loss_fn(logits, target[index].to(device))
+
+    optimize(module, len(input_ids), batch_loss, loss_fn, config, runtime)
+
+
+def optimize(module, num_samples, batch_loss, loss_fn, config, runtime=CPU):
+    """Run :meth:`TrainingConfig.num_steps` AdamW steps of ``batch_loss(index)`` (the loss of the samples at
+    ``index``, a tensor of indices) on ``runtime``'s device, reshuffling at every epoch."""
+    rng = np.random.default_rng(config.seed)
+    steps = config.num_steps(num_samples)
+    module.to(runtime.device)
+    loss_fn.to(runtime.device)
+    optimizer, schedule = _optimizer(module, config, steps)
+    module.train()
+    for step, index in enumerate(_batches(num_samples, config.batch_size, steps, rng)):
+        loss = batch_loss(index)
         loss.backward()
         nn.utils.clip_grad_norm_(module.parameters(), 1.0)
         optimizer.step()
@@ -135,8 +146,8 @@ def encode_targets(targets, labels, multi_label):
     return np.array([index[target[0]] for target in targets], dtype=np.int64)
 
 
-def _loss(y, num_classes, multi_label, class_weights):
-    """Cross-entropy, weighted by inverse class frequency so a rare class is not ignored."""
+def classification_loss(y, num_classes, multi_label, class_weights):
+    """Cross-entropy (per class for multi-label), weighted by inverse class frequency so a rare class is not ignored."""
     if multi_label:
         positives = y.sum(axis=0)
         weight = (len(y) - positives) / np.maximum(positives, 1.0)

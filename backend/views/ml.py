@@ -77,8 +77,7 @@ def predict():
     if predictor is not None and predictor.card.kind != task_type.NAME:
         predictor = None  # the config changed type since that version: random order until retrained
     rng = request_rng(project.id if project else 0, version, tasks)
-    results, _ = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project), rng,
-                               ctx.settings.max_text_chars)
+    results, _ = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project), rng, ctx.reader)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
 

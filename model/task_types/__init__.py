@@ -1,12 +1,13 @@
 """Task types: what a labeling config asks for, chosen from its tags (see :class:`TaskType`)."""
 import functools
 
-from model.task_types.base import AnnotationRejected, TaskType
+from model.task_types.base import AnnotationRejected, Reader, TaskType
+from model.task_types.image_classification import ImageClassification
 from model.task_types.label_config import LabelConfig, LabelConfigError
 from model.task_types.spans import SpanLabeling
 from model.task_types.text_classification import TextClassification
 
-TASK_TYPES = (TextClassification, SpanLabeling)
+TASK_TYPES = (TextClassification, SpanLabeling, ImageClassification)
 """Every task type; a config is served by the one whose control and object tags it holds."""
 
 STRATEGY_NAMES = tuple(dict.fromkeys(name for task_type in TASK_TYPES for name in task_type.STRATEGIES))
@@ -37,9 +38,11 @@ def parse_label_config(xml):
         found = ', '.join(f'<{e.tag} name="{e.get("name")}">' for e in config.controls) or 'none'
         raise LabelConfigError(f'label_config: expected exactly one control tag ({_served()}), found {found}')
     control = config.controls[0]
-    task_type = next(t for t in TASK_TYPES if t.CONTROL == control.tag)
+    target = next((e for e in config.objects if e.get('name') == control.get('toName')), None)
+    served = [t for t in TASK_TYPES if t.CONTROL == control.tag]
+    task_type = next((t for t in served if target is not None and t.OBJECT == target.tag), served[0])
     return task_type.from_config(config, control)
 
 
-__all__ = ['STRATEGY_NAMES', 'TASK_TYPES', 'AnnotationRejected', 'LabelConfigError', 'SpanLabeling', 'TaskType',
-           'TextClassification', 'parse_label_config']
+__all__ = ['STRATEGY_NAMES', 'TASK_TYPES', 'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'Reader',
+           'SpanLabeling', 'TaskType', 'TextClassification', 'parse_label_config']

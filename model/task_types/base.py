@@ -2,13 +2,34 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from model.acquisition import cold_start_scores
+from transformers import AutoModel
+
 from model.device import CPU
-from model.training import TrainingConfig
+from model.inference import embed_texts
+from model.training import TrainingConfig, load_tokenizer
 
 
 class AnnotationRejected(ValueError):
     """An annotation that cannot become a training example; the message says why."""
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How task data is read.
+
+    Attributes:
+        max_chars: the longest text read (``MAX_TEXT_CHARS``).
+        fetch: ``fetch(value, task_id)`` gives the local path of a file a task
+            names (a URL); None: values are local paths already.
+        image_size: the side, in pixels, images are read at (``IMAGE_SIZE``).
+        max_image_bytes, max_image_pixels: the largest image file read, in bytes and in pixels.
+    """
+
+    max_chars: int = 20000
+    fetch: object = None
+    image_size: int = TrainingConfig.image_size
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,12 @@ class TaskType(ABC):
     RECIPE = {}
     """Fine-tuning hyper-parameters that differ from :class:`~model.training.TrainingConfig`'s defaults."""
 
+    BASE_MODEL = 'base_model'
+    """The setting that names the pretrained model it fine-tunes (``BASE_MODEL``)."""
+
+    INPUT = 'text'
+    """The key of an example that holds the task's data value."""
+
     @classmethod
     @abstractmethod
     def from_config(cls, config, control):
@@ -70,8 +97,8 @@ class TaskType(ABC):
         return {'type': self.NAME, 'from_name': self.from_name, 'to_name': self.to_name, 'field': self.field,
                 'labels': list(self.labels)}
 
-    def input_of(self, task, max_chars):
-        """The text a task shows in the configured field.
+    def input_of(self, task, reader):
+        """The value a task shows in the configured field (a text, or an image's URL).
 
         Raises:
             AnnotationRejected: the field is missing or not a string.
@@ -84,13 +111,34 @@ class TaskType(ABC):
                                      f'(the <{self.OBJECT}> tag shows ${self.field})')
         return value
 
-    def skip_reason(self, text, max_chars):
-        """Why a task with ``text`` gets no prediction (it is scored last), or None."""
-        return f'data.{self.field} is empty' if not text.strip() else None
+    def skip_reason(self, value, reader):
+        """Why a task showing ``value`` gets no prediction (it is scored last), or None."""
+        return f'data.{self.field} is empty' if not value.strip() else None
+
+    def read(self, tasks, reader):
+        """What the model reads of each task, and why a task is skipped (None where it is not).
+
+        Returns:
+            ``(inputs, reasons)``, in task order; a skipped task's input is None.
+
+        Raises:
+            AnnotationRejected: a task without the configured field.
+        """
+        values = [self.input_of(task, reader) for task in tasks]
+        reasons = [self.skip_reason(value, reader) for value in values]
+        return [None if reason else value for value, reason in zip(values, reasons)], reasons
+
+    def loaded(self, examples, reader):
+        """``examples`` ready for :meth:`model_input`, and why others could not be read (a list)."""
+        return examples, []
+
+    def model_input(self, example):
+        """What the model reads of a :meth:`loaded` example."""
+        return example[self.INPUT]
 
     @abstractmethod
-    def example_from(self, annotation, task, max_chars):
-        """The training example (a JSON dict with ``task`` and ``text``) of an annotation, or None.
+    def example_from(self, annotation, task, reader):
+        """The training example (a JSON dict with ``task`` and :attr:`INPUT`) of an annotation, or None.
 
         Skipped (cancelled) annotations give None: they are not training data.
 
@@ -109,12 +157,12 @@ class TaskType(ABC):
 
     @abstractmethod
     def fine_tune(self, base_model, examples, training, runtime=CPU):
-        """A predictor fine-tuned on ``examples`` with the :class:`~model.TrainingConfig` ``training``, on the
-        :class:`~model.device.Runtime` ``runtime``."""
+        """A predictor fine-tuned on :meth:`loaded` ``examples`` with the :class:`~model.TrainingConfig`
+        ``training``, on the :class:`~model.device.Runtime` ``runtime``."""
 
     def evaluate(self, predictor, examples):
-        """Held-out metrics of ``predictor`` on ``examples`` (a JSON dict holding :attr:`METRIC`)."""
-        return self.metrics(self.outputs(predictor, [e['text'] for e in examples]), examples)
+        """Held-out metrics of ``predictor`` on :meth:`loaded` ``examples`` (a JSON dict holding :attr:`METRIC`)."""
+        return self.metrics(self.outputs(predictor, [self.model_input(e) for e in examples]), examples)
 
     @abstractmethod
     def metrics(self, outputs, examples):
@@ -142,6 +190,8 @@ class TaskType(ABC):
         """Counts about the training data worth a line in the version summary (JSON dict)."""
         return {}
 
-    def cold_start_scores(self, base_model, texts, n, rng, max_length, runtime=CPU):
-        """Scores before any label: ``n`` representative texts first (pretrained-encoder embeddings)."""
-        return cold_start_scores(base_model, texts, n, rng, max_length, runtime)
+    def pretrained_embedder(self, base_model, training, runtime=CPU):
+        """``embed(inputs)``: embeddings ``(len(inputs), hidden_size)`` by the pretrained encoder, before any
+        fine-tuning (for the cold start); ``training`` is the :class:`~model.training.TrainingConfig`."""
+        encoder, tokenizer = AutoModel.from_pretrained(base_model), load_tokenizer(base_model)
+        return lambda inputs: embed_texts(encoder, tokenizer, inputs, training.max_length, runtime)

@@ -74,18 +74,18 @@ class SpanLabeling(TaskType):
         return cls(from_name=control.get('name'), to_name=target.get('name'), field=inline_text_field(target),
                    labels=label_values(control, 'Label', 1))
 
-    def skip_reason(self, text, max_chars):
-        """Empty texts, and texts over ``max_chars``: a text is tagged whole or not at all."""
-        if len(text) > max_chars:
-            return f'data.{self.field} has {len(text)} characters; MAX_TEXT_CHARS is {max_chars}'
-        return super().skip_reason(text, max_chars)
+    def skip_reason(self, text, reader):
+        """Empty texts, and texts over ``reader.max_chars``: a text is tagged whole or not at all."""
+        if len(text) > reader.max_chars:
+            return f'data.{self.field} has {len(text)} characters; MAX_TEXT_CHARS is {reader.max_chars}'
+        return super().skip_reason(text, reader)
 
-    def example_from(self, annotation, task, max_chars):
+    def example_from(self, annotation, task, reader):
         """An annotation without spans is a text without entities (a valid example)."""
         if annotation.get('was_cancelled'):
             return None
-        text = self.input_of(task, max_chars)
-        reason = self.skip_reason(text, max_chars)
+        text = self.input_of(task, reader)
+        reason = self.skip_reason(text, reader)
         if reason:
             raise AnnotationRejected(f'task {task.get("id")}: {reason}')
         result = annotation.get('result') or []

@@ -1,118 +1,26 @@
-"""Text classification: one ``<Choices>`` over one ``<Text>`` (single or ``choice="multiple"``)."""
+"""Text classification: one ``<Choices>`` over one ``<Text>``."""
 from dataclasses import dataclass
 
-import numpy as np
-
 from model.device import CPU
-from model.evaluation import classification_metrics, indicators
-from model.predictor import TEXT_CLASSIFICATION, choices_from
-from model.task_types.base import AnnotationRejected, TaskType
-from model.task_types.label_config import inline_text_field, label_values
+from model.predictor import TEXT_CLASSIFICATION
+from model.task_types.classification import Classification
+from model.task_types.label_config import inline_text_field
 from model.training import fine_tune
-from strategies import STRATEGIES, cohen_kappa
 
 
 @dataclass(frozen=True)
-class TextClassification(TaskType):
-    """Choices over a text. Examples are ``{"task", "text", "choices"}``.
-
-    Attributes:
-        multi_label: ``choice="multiple"`` on the Choices tag.
-    """
-
-    multi_label: bool = False
+class TextClassification(Classification):
+    """Choices over a text. Examples are ``{"task", "text", "choices"}``."""
 
     NAME = TEXT_CLASSIFICATION
-    CONTROL = 'Choices'
     OBJECT = 'Text'
-    STRATEGIES = STRATEGIES
-    METRIC = 'accuracy'
-    AGREEMENT = 'cohen_kappa'
-    CURVE_METRICS = ('accuracy', 'macro_f1')
 
-    @classmethod
-    def from_config(cls, config, control):
-        target = config.target(control, cls.OBJECT)
-        return cls(from_name=control.get('name'), to_name=target.get('name'), field=inline_text_field(target),
-                   labels=label_values(control, 'Choice', 2), multi_label=control.get('choice') == 'multiple')
+    field_of = staticmethod(inline_text_field)
 
-    def to_dict(self):
-        return {**super().to_dict(), 'multi_label': self.multi_label}
-
-    def input_of(self, task, max_chars):
-        """The task's text, cut at ``max_chars`` characters (the model reads far fewer tokens)."""
-        return super().input_of(task, max_chars)[:max_chars]
-
-    def choices_of(self, annotation_result):
-        """The choices this control holds in an annotation's ``result`` list, or None if absent."""
-        for region in annotation_result or ():
-            if (isinstance(region, dict) and region.get('from_name') == self.from_name
-                    and region.get('type', 'choices') == 'choices'):
-                choices = (region.get('value') or {}).get('choices')
-                if isinstance(choices, list):
-                    return choices
-        return None
-
-    def result(self, choices):
-        """A prediction ``result`` list that selects ``choices``."""
-        return [{'from_name': self.from_name, 'to_name': self.to_name, 'type': 'choices',
-                 'value': {'choices': list(choices)}}]
-
-    def example_from(self, annotation, task, max_chars):
-        """Annotations without a choice for this control teach nothing either (None)."""
-        if annotation.get('was_cancelled'):
-            return None
-        choices = self.choices_of(annotation.get('result'))
-        if not choices:
-            return None
-        unknown = [c for c in choices if c not in self.labels]
-        if unknown:
-            raise AnnotationRejected(f'annotation {annotation.get("id")}: unknown label(s) {unknown}; '
-                                     f'<Choices name="{self.from_name}"> has {list(self.labels)}')
-        if not self.multi_label and len(choices) != 1:
-            raise AnnotationRejected(f'annotation {annotation.get("id")}: {len(choices)} choices for the '
-                                     f'single-choice <Choices name="{self.from_name}">')
-        text = self.input_of(task, max_chars)
-        if not text.strip():
-            raise AnnotationRejected(f'task {task.get("id")}: data.{self.field} is empty')
-        return {'task': int(task.get('id', annotation.get('task'))), 'text': text, 'choices': list(choices)}
-
-    def holds(self, example):
-        return 'choices' in example
-
-    def untrainable(self, examples):
-        classes = {choice for example in examples for choice in example['choices']}
-        if len(examples) < 2 or (not self.multi_label and len(classes) < 2):
-            return f'{len(examples)} labeled task(s) with {len(classes)} class(es); training needs two classes'
-        return None
+    def input_of(self, task, reader):
+        """The task's text, cut at ``reader.max_chars`` characters (the model reads far fewer tokens)."""
+        return super().input_of(task, reader)[:reader.max_chars]
 
     def fine_tune(self, base_model, examples, training, runtime=CPU):
         return fine_tune(base_model, [e['text'] for e in examples], [e['choices'] for e in examples],
                          list(self.labels), multi_label=self.multi_label, config=training, runtime=runtime)
-
-    def metrics(self, outputs, examples):
-        """Accuracy and macro-F1 (see :func:`~model.evaluation.classification_metrics`)."""
-        predicted = choices_from(np.asarray(outputs), self.labels, self.multi_label)
-        return classification_metrics(indicators([e['choices'] for e in examples], self.labels),
-                                      indicators(predicted, self.labels))
-
-    def predict(self, predictor, texts, acquisition, rng):
-        """Outputs are class probabilities, ``(len(texts), num_classes)``."""
-        inference, scores = acquisition.score(predictor, texts, rng)
-        results = [self._preannotation(choices) for choices in predictor.choices(inference.probabilities)]
-        return results, scores, inference.probabilities
-
-    def outputs(self, predictor, texts):
-        return predictor.predict_proba(texts)
-
-    def agreement(self, outputs, other):
-        """Cohen's kappa of the predicted classes (of every yes/no decision for multi-label)."""
-        outputs, other = np.asarray(outputs), np.asarray(other)
-        if self.multi_label:
-            return cohen_kappa((outputs >= 0.5).ravel().astype(int), (other >= 0.5).ravel().astype(int))
-        return cohen_kappa(outputs.argmax(axis=1), other.argmax(axis=1))
-
-    def _preannotation(self, choices):
-        """The choices the config still offers (labels may have been removed since training)."""
-        kept = [choice for choice in choices if choice in self.labels]
-        return self.result(kept) if kept else []

@@ -205,8 +205,10 @@ def test_representative_initial_set_differs_from_random_and_is_deterministic(dat
     config = SimulationConfig(initial=5, pool_size=60, test_size=40, budget=10, initial_strategy='representative',
                               training=FAST)
     _, pool = split(len(labels), config, 0)
-    first = initial_indices(texts, pool, config, tiny_encoder, 0)
-    assert first == initial_indices(texts, pool, config, tiny_encoder, 0)
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=tuple(sorted(set(labels))))
+    examples = [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(zip(texts, labels))]
+    first = initial_indices(task_type, examples, pool, config, tiny_encoder, 0)
+    assert first == initial_indices(task_type, examples, pool, config, tiny_encoder, 0)
     assert len(set(first)) == 5 and all(0 <= i < len(pool) for i in first)
     assert len({labels[pool[i]] for i in first}) >= 3, 'five clusters of news cover several topics'
     assert np.array_equal(sorted(first), sorted(set(first)))

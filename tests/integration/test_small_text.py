@@ -35,7 +35,7 @@ def test_small_text_labels_the_same_initial_set_then_its_own_batches(dataset, ti
     assert all(0 <= r['accuracy'] <= 1 and r['train_seconds'] > 0 for r in rows)
     assert rows[0]['accuracy'] == rows[2]['accuracy'], 'same seed, same initial labels: same first model'
     _, pool = split(len(labels), config, 0)
-    assert len(set(initial_indices(texts, pool, config, tiny_encoder, 0))) == 10
+    assert len(set(initial_indices(task_type, examples, pool, config, tiny_encoder, 0))) == 10
     done = {('small-text random', 0), ('small-text breaking_ties', 0)}
     assert list(runs(task_type, examples, tiny_encoder, config, skip=done)) == [], 'finished campaigns are not rerun'
 

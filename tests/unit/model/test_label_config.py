@@ -1,6 +1,12 @@
 import pytest
 
-from model.task_types import LabelConfigError, SpanLabeling, TextClassification, parse_label_config
+from model.task_types import (
+    ImageClassification,
+    LabelConfigError,
+    SpanLabeling,
+    TextClassification,
+    parse_label_config,
+)
 from model.task_types.label_config import MAX_CONFIG_CHARS, MAX_LABELS
 
 SINGLE = '''<View><Header value="Topic"/><Text name="body" value="$article"/>
@@ -33,6 +39,15 @@ def test_labels_over_text_anywhere_in_the_view_is_span_labeling():
                                 'labels': ['Person', 'Place']}
 
 
+def test_choices_over_an_image_is_image_classification_and_a_text_beside_it_is_shown_only():
+    config = parse_label_config('<View><Text name="caption" value="$caption"/><Image name="photo" value="$url"/>'
+                                '<Choices name="kind" toName="photo" choice="multiple"><Choice value="cat"/>'
+                                '<Choice value="dog"/></Choices></View>')
+    assert isinstance(config, ImageClassification)
+    assert config.to_dict() == {'type': 'image_classification', 'from_name': 'kind', 'to_name': 'photo',
+                                'field': 'url', 'labels': ['cat', 'dog'], 'multi_label': True}
+
+
 def test_choices_of_reads_this_control_only():
     config = parse_label_config(SINGLE)
     result = [{'from_name': 'other', 'type': 'choices', 'value': {'choices': ['x']}},
@@ -46,8 +61,12 @@ def test_choices_of_reads_this_control_only():
 @pytest.mark.parametrize('xml, message', [
     ('', 'empty'),
     ('<View><Text', 'not valid XML'),
-    ('<View><Image name="i" value="$img"/><Choices name="c" toName="i"><Choice value="a"/>'
-     '<Choice value="b"/></Choices></View>', r'unsupported tag\(s\) Image'),
+    ('<View><Image name="i" value="$img"/><RectangleLabels name="r" toName="i"><Label value="a"/>'
+     '</RectangleLabels></View>', r'unsupported tag\(s\) RectangleLabels'),
+    ('<View><Image name="i" valueList="$imgs"/><Choices name="c" toName="i"><Choice value="a"/>'
+     '<Choice value="b"/></Choices></View>', r'<Image name="i"> must show one image .*valueList'),
+    ('<View><Image name="i" value="$img"/><Labels name="l" toName="i"><Label value="a"/></Labels></View>',
+     r'<Labels> needs exactly one <Text>, found 0'),
     ('<View><HyperText name="t" value="$t"/><Labels name="l" toName="t"><Label value="PER"/></Labels></View>',
      r'unsupported tag\(s\) HyperText'),
     ('<View><Text name="t" value="$t"/></View>', 'exactly one control tag .* found none'),

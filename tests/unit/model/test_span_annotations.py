@@ -1,7 +1,7 @@
 """How a <Labels> annotation becomes a training example, and what is refused."""
 import pytest
 
-from model.task_types import AnnotationRejected, parse_label_config
+from model.task_types import AnnotationRejected, Reader, parse_label_config
 from model.task_types.spans import resolve_overlaps
 
 CONFIG = parse_label_config('<View><Labels name="ent" toName="tweet"><Label value="Person"/>'
@@ -18,7 +18,7 @@ def region(start, end, label='Person', text=None):
 
 
 def example(*regions, cancelled=False):
-    return CONFIG.example_from({'id': 3, 'result': list(regions), 'was_cancelled': cancelled}, TASK, 20000)
+    return CONFIG.example_from({'id': 3, 'result': list(regions), 'was_cancelled': cancelled}, TASK, Reader())
 
 
 def test_offsets_are_code_points_so_an_emoji_counts_one():
@@ -36,7 +36,7 @@ def test_whitespace_at_the_edges_is_trimmed_and_a_blank_span_dropped():
 
 def test_a_result_that_is_not_a_list_is_refused():
     with pytest.raises(AnnotationRejected, match='result must be a list'):
-        CONFIG.example_from({'id': 3, 'result': {'from_name': 'ent'}}, TASK, 20000)
+        CONFIG.example_from({'id': 3, 'result': {'from_name': 'ent'}}, TASK, Reader())
 
 
 def test_no_spans_is_a_text_without_entities_and_cancelled_is_nothing():
@@ -65,12 +65,12 @@ def test_bad_spans_are_refused_naming_the_problem(bad, message):
 
 def test_a_text_over_the_limit_is_refused_not_cut():
     with pytest.raises(AnnotationRejected, match='has 22 characters; MAX_TEXT_CHARS is 10'):
-        CONFIG.example_from({'id': 3, 'result': []}, TASK, 10)
-    assert CONFIG.skip_reason(TEXT, 10) == 'data.content has 22 characters; MAX_TEXT_CHARS is 10'
-    assert CONFIG.skip_reason('  ', 10) == 'data.content is empty'
+        CONFIG.example_from({'id': 3, 'result': []}, TASK, Reader(max_chars=10))
+    assert CONFIG.skip_reason(TEXT, Reader(max_chars=10)) == 'data.content has 22 characters; MAX_TEXT_CHARS is 10'
+    assert CONFIG.skip_reason('  ', Reader(max_chars=10)) == 'data.content is empty'
 
 
 def test_an_empty_text_teaches_nothing_and_is_refused():
     empty = {'id': 8, 'data': {'content': ' '}}
     with pytest.raises(AnnotationRejected, match='task 8: data.content is empty'):
-        CONFIG.example_from({'id': 4, 'result': []}, empty, 20000)
+        CONFIG.example_from({'id': 4, 'result': []}, empty, Reader())

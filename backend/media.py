@@ -1,0 +1,112 @@
+"""Files that task data names by URL (images), fetched through label-studio-sdk into a bounded cache."""
+import logging
+import os
+import threading
+from pathlib import Path
+
+import requests
+from label_studio_sdk._extensions.label_studio_tools.core.utils.io import get_local_path, http_session
+
+from model.images import ImageUnreadable
+
+logger = logging.getLogger(__name__)
+
+# get_local_path logs every URL it resolves at INFO: one line per image of a re-scored pool.
+logging.getLogger('label_studio_sdk._extensions.label_studio_tools.core.utils.io').setLevel(logging.WARNING)
+
+FETCH_TIMEOUT = (5, 30)
+"""Seconds to connect, and between bytes received, per download."""
+
+SWEEP_EVERY_BYTES = 64 * 1024 * 1024
+"""Bytes downloaded between two checks of the cache's size."""
+
+
+class BoundedSession(requests.Session):
+    """A session whose downloads time out and stop at ``max_bytes`` (the body is read here, bounded)."""
+
+    def __init__(self, max_bytes):
+        super().__init__()
+        self.max_bytes = max_bytes
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault('timeout', FETCH_TIMEOUT)
+        kwargs['stream'] = True
+        response = super().request(method, url, **kwargs)
+        if response.ok:
+            declared = int(response.headers.get('Content-Length') or 0)
+            body = b'' if declared > self.max_bytes else response.raw.read(self.max_bytes + 1, decode_content=True)
+            if declared > self.max_bytes or len(body) > self.max_bytes:
+                response.close()
+                raise ImageUnreadable(f'over {self.max_bytes} bytes (MAX_IMAGE_BYTES)')
+            response._content, response._content_consumed = body, True
+        return response
+
+
+class MediaFiles:
+    """``fetch(value, task_id)`` for a :class:`~model.task_types.Reader`: the local path of the file a task
+    names (an upload, a local-files path, a cloud URI Label Studio presigns, or an http(s) URL).
+
+    Files are kept under ``cache_dir``; past ``max_cache_bytes`` the least recently used go first.
+    The API token is sent only to Label Studio's own host (label-studio-sdk's rule) and never logged.
+    """
+
+    def __init__(self, settings, cache_dir):
+        self.url = settings.label_studio_url
+        self.api_key = settings.label_studio_api_key
+        self.max_bytes = settings.max_image_bytes
+        self.max_cache_bytes = settings.media_cache_mb * 1024 * 1024
+        self.cache_dir = Path(cache_dir)
+        self._since_sweep = SWEEP_EVERY_BYTES  # the first download checks the cache
+        self._lock = threading.Lock()
+
+    def __call__(self, value, task_id=None):
+        """The local path of ``value``'s file.
+
+        Raises:
+            ImageUnreadable: it cannot be fetched; the message says why (HTTP status, timeout, size).
+        """
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with http_session(BoundedSession(self.max_bytes)):
+                path = get_local_path(value, cache_dir=str(self.cache_dir), hostname=self.url or None,
+                                      access_token=self.api_key or None, task_id=task_id)
+        except requests.HTTPError as error:
+            raise ImageUnreadable(f'HTTP {error.response.status_code} fetching it') from None
+        except requests.Timeout:
+            raise ImageUnreadable(f'no answer within {FETCH_TIMEOUT[1]} s') from None
+        except requests.RequestException as error:
+            raise ImageUnreadable(f'cannot fetch it ({type(error).__name__})') from None
+        except (FileNotFoundError, ValueError) as error:
+            raise ImageUnreadable(str(error).replace(self.api_key or '\0', '***')) from None
+        self._downloaded(path)
+        return path
+
+    def _downloaded(self, path):
+        try:
+            os.utime(path)  # most recently used
+            size = os.path.getsize(path)
+        except OSError:
+            return
+        with self._lock:
+            self._since_sweep += size
+            if self._since_sweep < SWEEP_EVERY_BYTES:
+                return
+            self._since_sweep = 0
+        self.sweep()
+
+    def sweep(self):
+        """Delete the least recently used files until the cache holds at most ``max_cache_bytes``."""
+        files = []
+        for entry in os.scandir(self.cache_dir):
+            if entry.is_file():
+                stat = entry.stat()
+                files.append((stat.st_mtime, stat.st_size, entry.path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_cache_bytes:
+                break
+            try:
+                os.remove(path)
+                total -= size
+            except OSError:
+                continue
