@@ -1,4 +1,5 @@
 """Files that task data names by URL (images), fetched through label-studio-sdk into a bounded cache."""
+import hashlib
 import logging
 import os
 import threading
@@ -16,6 +17,9 @@ logging.getLogger('label_studio_sdk._extensions.label_studio_tools.core.utils.io
 
 FETCH_TIMEOUT = (5, 30)
 """Seconds to connect, and between bytes received, per download."""
+
+INCOMING = '.incoming'
+"""Sub-folder label-studio-sdk downloads into; each file is then moved under a hash of its URL."""
 
 SWEEP_EVERY_BYTES = 64 * 1024 * 1024
 """Bytes downloaded between two checks of the cache's size."""
@@ -65,28 +69,34 @@ class MediaFiles:
         Raises:
             ImageUnreadable: it cannot be fetched; the message says why (HTTP status, timeout, size).
         """
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        cached = self.cache_dir / hashlib.sha256(value.encode()).hexdigest()[:32]
+        if cached.is_file():
+            os.utime(cached)  # most recently used
+            return str(cached)
+        incoming = self.cache_dir / INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
         try:
             with http_session(BoundedSession(self.max_bytes)):
-                path = get_local_path(value, cache_dir=str(self.cache_dir), hostname=self.url or None,
+                path = get_local_path(value, cache_dir=str(incoming), hostname=self.url or None,
                                       access_token=self.api_key or None, task_id=task_id)
+        except ImageUnreadable:
+            raise
         except requests.HTTPError as error:
             raise ImageUnreadable(f'HTTP {error.response.status_code} fetching it') from None
         except requests.Timeout:
             raise ImageUnreadable(f'no answer within {FETCH_TIMEOUT[1]} s') from None
         except requests.RequestException as error:
             raise ImageUnreadable(f'cannot fetch it ({type(error).__name__})') from None
-        except (FileNotFoundError, ValueError) as error:
+        except Exception as error:  # label-studio-sdk raises bare Exception (a cloud URI without a task id)
             raise ImageUnreadable(str(error).replace(self.api_key or '\0', '***')) from None
-        self._downloaded(path)
-        return path
+        if Path(path).parent != incoming:
+            return path  # a file Label Studio keeps on this machine, read in place
+        os.replace(path, cached)
+        self._added(cached)
+        return str(cached)
 
-    def _downloaded(self, path):
-        try:
-            os.utime(path)  # most recently used
-            size = os.path.getsize(path)
-        except OSError:
-            return
+    def _added(self, path):
+        size = os.path.getsize(path)
         with self._lock:
             self._since_sweep += size
             if self._since_sweep < SWEEP_EVERY_BYTES:
@@ -97,7 +107,7 @@ class MediaFiles:
     def sweep(self):
         """Delete the least recently used files until the cache holds at most ``max_cache_bytes``."""
         files = []
-        for entry in os.scandir(self.cache_dir):
+        for entry in os.scandir(self.cache_dir):  # the files, not the INCOMING folder
             if entry.is_file():
                 stat = entry.stat()
                 files.append((stat.st_mtime, stat.st_size, entry.path))

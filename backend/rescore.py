@@ -188,7 +188,8 @@ def _unlabeled_pages(label_studio, task_type):
             if isinstance((task.get('data') or {}).get(task_type.field), str):
                 kept.append(task)
             else:
-                logger.warning('Task %s: no text in data.%s; not scored', task.get('id'), task_type.field)
+                logger.warning('Task %s: data.%s is missing or not a string; not scored', task.get('id'),
+                               task_type.field)
         if kept:
             yield kept, total
 

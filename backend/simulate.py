@@ -30,7 +30,6 @@ from model.task_types import STRATEGY_NAMES, ImageClassification, Reader, SpanLa
 from model.task_types.spans import clean_spans
 from strategies import STOP_WINDOW, StrategyError, check_strategy
 
-
 IMAGE_DATASETS = {'mnist': mnist}
 """Built-in image sets: a function of the folder they are rendered into."""
 
@@ -220,7 +219,7 @@ def run_simulation(settings, args, extra_runs=()):
                 folder.add_full_metric(seed, full_pool_metric(task_type, examples, base_model, config, seed))
         full = sum(folder.full_metric[seed] for seed in seeds) / len(seeds)
     stop_agreement = settings.stop_agreement if args.stop_agreement is None else args.stop_agreement
-    _write_report(folder, config, name, len(examples), len(seeds), task_type.METRIC, full,
+    _write_report(folder, config, name, f'{len(examples)} {task_type.INPUT}s', len(seeds), task_type.METRIC, full,
                   args.target_fraction, stop_agreement)
     return 0
 
@@ -246,12 +245,12 @@ def _campaign_settings(name, data, base_model, config):
             'mc_passes': config.mc_passes, **training}
 
 
-def _write_report(folder, config, name, num_texts, num_seeds, metric, full, target_fraction, stop_agreement):
+def _write_report(folder, config, name, size, num_seeds, metric, full, target_fraction, stop_agreement):
     """summary.md, summary.json and learning_curve.png of every campaign in ``folder``."""
     summary = summarize(folder.rows, metric=metric, full_metric=full, target_fraction=target_fraction,
                         stop_agreement=stop_agreement)
     table = summary_table(summary, metric, target_fraction)
-    header = f'{name}: {num_texts} texts, pool {config.pool_size}, test {config.test_size}, ' \
+    header = f'{name}: {size}, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {num_seeds}'
     if full is not None:

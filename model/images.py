@@ -39,7 +39,9 @@ def read_image(path, size, max_pixels, max_bytes):
             return np.asarray(image.convert('RGB').resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
     except UnidentifiedImageError:
         raise ImageUnreadable('not an image file (no format recognised)') from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:  # Pillow's own, larger limit, checked as it opens
+        raise ImageUnreadable(f'over MAX_IMAGE_PIXELS ({max_pixels}): {error}') from None
+    except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, ImageUnreadable):
             raise
         raise ImageUnreadable(f'broken image: {error}') from None

@@ -10,7 +10,7 @@ from rq import SimpleWorker
 
 from backend import create_app
 from backend.settings import default_base_model
-from model.datasets import bbc_news, wnut16
+from model.datasets import bbc_news, mnist, wnut16
 from tests.payloads import SPAN_LABELS
 from tests.servers import LabelStudioServer
 
@@ -85,6 +85,37 @@ def tweets():
     return pairs
 
 
+@pytest.fixture(scope='session')
+def digits(tmp_path_factory):
+    """MNIST digits 0, 1 and 7 as PNG files: a list of ``(path, label)``."""
+    paths, labels = mnist(tmp_path_factory.mktemp('mnist'))
+    return [(path, label) for path, label in zip(paths, labels) if label in ('0', '1', '7')]
+
+
+@pytest.fixture(scope='session')
+def image_server(digits, tmp_path_factory):
+    """A static file server on loopback: ``url(path)`` is the URL of a file under its root (the digits'
+    folder, and ``broken/`` with unreadable files)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    from pathlib import Path
+
+    from tests.images import broken_files
+
+    root = Path(digits[0][0]).parent
+    broken_files(root / 'broken')
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield lambda path: f'http://127.0.0.1:{server.server_port}/{Path(path).relative_to(root)}'
+    server.shutdown()
+
+
 @pytest.fixture
 def news_csv(tmp_path):
     """Write ``(texts, labels)`` as a text,label CSV in ``tmp_path``; returns its path (dataset name: news)."""
@@ -110,6 +141,7 @@ def env(monkeypatch, redis_url, redis, tmp_path, tiny_encoder):
         'INFERENCE_BF16': 'false',
         'TRAINING_BF16': 'false',
         'DEVICE': 'cpu',
+        'IMAGE_SIZE': '64',
     }
     for name in ('LABEL_STUDIO_URL', 'LABEL_STUDIO_API_KEY', 'BASIC_AUTH_USER', 'BASIC_AUTH_PASS',
                  'WEBHOOK_SECRET', 'STRATEGY'):

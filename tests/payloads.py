@@ -83,3 +83,30 @@ def span_annotation_created(annotation_id, task_id, text, spans):
 def span_predict(tasks, project='2.1795558552'):
     return {'tasks': tasks, 'project': project, 'label_config': SPAN_CONFIG,
             'params': {'login': None, 'password': None, 'context': None}}
+
+IMAGE_CONFIG = '''<View>
+  <Image name="scan" value="$picture"/>
+  <Choices name="digit" toName="scan">
+    <Choice value="0"/><Choice value="1"/><Choice value="7"/>
+  </Choices>
+</View>'''
+"""An Image + Choices config with a data field that is not ``image``; three MNIST digits."""
+
+IMAGE_PROJECT = {'id': 3, 'title': 'Digits', 'label_config': IMAGE_CONFIG, 'model_version': 'digits-backend'}
+
+
+def image_task(task_id, url):
+    return {'id': task_id, 'data': {'picture': url}, 'meta': {}, 'annotations': [], 'predictions': [], 'project': 3}
+
+
+def image_annotation_created(annotation_id, task_id, url, label):
+    result = [{'from_name': 'digit', 'to_name': 'scan', 'type': 'choices', 'value': {'choices': [label]}}]
+    return {'action': 'ANNOTATION_CREATED',
+            'annotation': {'id': annotation_id, 'result': result, 'was_cancelled': False, 'task': task_id,
+                           'project': 3, 'completed_by': 1},
+            'task': image_task(task_id, url), 'project': IMAGE_PROJECT}
+
+
+def image_predict(tasks, project='3.1795558552'):
+    return {'tasks': tasks, 'project': project, 'label_config': IMAGE_CONFIG,
+            'params': {'login': None, 'password': None, 'context': None}}

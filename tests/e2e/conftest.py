@@ -15,7 +15,7 @@ def backend(label_studio, redis_url, redis, tmp_path, minilm):
     port = free_port()
     env = {**os.environ, 'REDIS_URL': redis_url, 'MODEL_DIR': str(tmp_path / 'models'), 'BASE_MODEL': minilm,
            'LABEL_STUDIO_URL': ls_url, 'LABEL_STUDIO_API_KEY': token, 'TRAIN_EVERY': '10', 'MAX_LENGTH': '64',
-           'HF_HUB_OFFLINE': '1', 'PORT': str(port), 'HOST': '127.0.0.1'}
+           'IMAGE_SIZE': '64', 'HF_HUB_OFFLINE': '1', 'PORT': str(port), 'HOST': '127.0.0.1'}
     log = tmp_path / 'lsal.log'
     process = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'start'], env=env,
                                stdout=open(log, 'w'), stderr=subprocess.STDOUT)

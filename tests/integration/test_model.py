@@ -86,8 +86,13 @@ def test_a_predictor_under_bf16_agrees_with_fp32(predictor, bbc):
     fp32 = predictor.predict_proba(texts)
     bf16 = Predictor(predictor.classifier, predictor.tokenizer, predictor.card,
                      Runtime(inference_bf16=True)).predict_proba(texts)
-    assert (fp32.argmax(axis=1) == bf16.argmax(axis=1)).mean() >= 0.95
-    assert np.abs(fp32 - bf16).max() < 0.1
+    # Four steps on ten texts leave near ties (margins of 0.001 to 0.09), which bf16's rounding may flip:
+    # a class may differ only where fp32's margin is within the two probabilities' difference.
+    difference = np.abs(fp32 - bf16).max()
+    assert difference < 0.02
+    top = np.sort(fp32, axis=1)
+    flipped = fp32.argmax(axis=1) != bf16.argmax(axis=1)
+    assert (top[flipped, -1] - top[flipped, -2] <= 2 * difference).all()
     assert not np.array_equal(fp32, bf16)  # autocast did run
 
 

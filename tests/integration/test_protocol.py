@@ -65,7 +65,8 @@ def test_predict_task_without_the_text_field_is_named(client):
 
 
 @pytest.mark.parametrize('body, status, message', [
-    ({'project': '1.2', 'schema': '<View><Image name="i" value="$i"/></View>'}, 422, 'unsupported tag(s) Image'),
+    ({'project': '1.2', 'schema': '<View><Video name="v" value="$v"/></View>'}, 422, 'unsupported tag(s) Video'),
+    ({'project': '1.2', 'schema': '<View><Image name="i" value="$i"/></View>'}, 422, 'found none'),
     ({'project': '1.2'}, 400, 'schema: expected'),
     ({'schema': payloads.LABEL_CONFIG}, 400, 'project: expected'),
     (payloads.setup(extra_params='{"strategy": "magic"}'), 422, "unknown 'magic'"),

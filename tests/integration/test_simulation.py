@@ -2,6 +2,7 @@
 import csv
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -244,3 +245,32 @@ def test_spans_simulate_from_a_conll_file_with_entity_f1_curves(tweets, tiny_enc
     report = (out / 'summary.md').read_text()
     assert 'full-pool f1' in report and 'labels to 90 % of full' in report and '| max_entropy |' in report
     assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
+
+
+def test_images_simulate_from_a_folder_per_class_and_a_csv_of_paths(digits, tmp_path):
+    folder = tmp_path / 'digits'
+    for n, (path, label) in enumerate(digits[:100]):
+        (folder / f'class-{label}').mkdir(parents=True, exist_ok=True)
+        (folder / f'class-{label}' / f'{n}.png').write_bytes(Path(path).read_bytes())
+    (folder / 'class-7' / 'broken.png').write_bytes(b'not an image')
+    task_type, examples, _ = load_dataset(str(folder), 'text', 'label')
+    assert task_type.NAME == 'image_classification' and len(examples) == 101
+    assert task_type.labels == ('class-0', 'class-1', 'class-7')
+    rows = [('image', 'label'),
+            *((f'digits/class-{label}/{n}.png', label) for n, (_, label) in enumerate(digits[:100]))]
+    with open(tmp_path / 'digits.csv', 'w', newline='') as handle:
+        csv.writer(handle).writerows(rows)
+    from_csv_type, from_csv_examples, _ = load_dataset(str(tmp_path / 'digits.csv'), 'text', 'label')
+    assert from_csv_type.NAME == 'image_classification' and Path(from_csv_examples[0]['image']).is_file()
+
+    out = tmp_path / 'out'
+    assert main(['simulate', '--dataset', str(folder), '--strategies', 'random,margin,coreset',
+                 '--initial-strategy', 'representative', '--initial', '10', '--batch', '10', '--budget', '20',
+                 '--seeds', '1', '--pool-size', '50', '--test-size', '40', '--image-size', '32', '--epochs', '1',
+                 '--out', str(out)]) == 0
+    rounds = read_rounds(out / 'rounds.csv')
+    assert [(r['strategy'], r['labels']) for r in rounds] == [(s, n) for s in ('random', 'margin', 'coreset')
+                                                              for n in (10, 20)]
+    assert all(0 <= r['accuracy'] <= 1 for r in rounds)
+    assert rounds[0]['accuracy'] == rounds[2]['accuracy'] == rounds[4]['accuracy'], 'same seed, same first labels'
+    assert 'digits: 100 images, pool 50' in (out / 'summary.md').read_text()
