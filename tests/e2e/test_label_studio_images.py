@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 def upload(api, project_id, files):
     """Multipart import, one task per file (Label Studio names it ``/data/upload/<pid>/<uuid8>-<name>``)."""
     response = api.session.post(f'{api.url}/api/projects/{project_id}/import', timeout=120,
-                                files=[('file', (name, data, 'image/png')) for name, data in files])
+                                files=[(name, (name, data, 'image/png')) for name, data in files])
     assert response.status_code == 201, response.text[:500]
 
 
