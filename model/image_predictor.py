@@ -4,11 +4,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from model.device import CPU
-from model.exceptions import TrainingDataError
 from model.image_classifier import ImageClassifier, image_encoder
 from model.images import pixel_tensor
 from model.predictor import ModelCard, Predictor, _save_head, _with_head
-from model.training import TrainingConfig, classification_loss, encode_targets, optimize
+from model.training import TrainingConfig, classification_targets, optimize
 
 IMAGE_CLASSIFICATION = 'image_classification'
 """``ModelCard.kind`` of an image classifier."""
@@ -64,14 +63,10 @@ def fine_tune_images(weights, images, targets, labels, multi_label=False, config
         ModelNotFoundError: ``weights`` cannot be loaded.
     """
     config = config or TrainingConfig()
-    y = encode_targets(targets, labels, multi_label)
-    if len(images) != len(y) or not len(images):
-        raise TrainingDataError(f'images: expected one per target and at least one, got {len(images)} for {len(y)}')
+    target, loss_fn = classification_targets('images', len(images), targets, labels, multi_label, config)
     runtime = runtime.without_bf16()
     torch.manual_seed(config.seed)  # before the head is drawn
     classifier = ImageClassifier.from_encoder(weights, len(labels))
-    target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
-    loss_fn = classification_loss(y, len(labels), multi_label, config.class_weights)
     device = runtime.device
 
     def batch_loss(index):

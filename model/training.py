@@ -71,16 +71,12 @@ def fine_tune(base_model, texts, targets, labels, multi_label=False, config=None
         ModelNotFoundError: ``base_model`` cannot be loaded.
     """
     config = config or TrainingConfig()
-    y = encode_targets(targets, labels, multi_label)
-    if len(texts) != len(y) or not len(texts):
-        raise TrainingDataError(f'texts: expected one per target and at least one, got {len(texts)} for {len(y)}')
+    target, loss_fn = classification_targets('texts', len(texts), targets, labels, multi_label, config)
     torch.manual_seed(config.seed)  # before the head is drawn
     tokenizer = load_tokenizer(base_model)
     classifier = TextClassifier.from_encoder(base_model, len(labels))
     encoded = tokenizer(list(texts), padding=True, truncation=True, max_length=config.max_length,
                         return_tensors='pt')
-    target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
-    loss_fn = classification_loss(y, len(labels), multi_label, config.class_weights)
     train_steps(classifier, encoded['input_ids'], encoded['attention_mask'], target, loss_fn, config, runtime)
 
     card = ModelCard(labels=tuple(labels), multi_label=multi_label, max_length=config.max_length,
@@ -128,6 +124,19 @@ def optimize(module, num_samples, batch_loss, loss_fn, config, runtime=CPU):
         optimizer.zero_grad()
         if step % 50 == 0:
             logger.debug('Fine-tune step %d/%d: loss %.4f', step + 1, steps, loss.item())
+
+
+def classification_targets(what, num_inputs, targets, labels, multi_label, config):
+    """The target tensor and the loss of a classification fine-tune on ``num_inputs`` ``what``.
+
+    Raises:
+        TrainingDataError: not one target per input, no input, or a target naming an unknown label.
+    """
+    y = encode_targets(targets, labels, multi_label)
+    if num_inputs != len(y) or not num_inputs:
+        raise TrainingDataError(f'{what}: expected one per target and at least one, got {num_inputs} for {len(y)}')
+    target = torch.tensor(y, dtype=torch.float32 if multi_label else torch.long)
+    return target, classification_loss(y, len(labels), multi_label, config.class_weights)
 
 
 def encode_targets(targets, labels, multi_label):

@@ -74,10 +74,15 @@ def span_annotation_created(annotation_id, task_id, text, spans):
     """``spans``: ``(start, end, label)`` in code points."""
     result = [{'from_name': 'entity', 'to_name': 'post', 'type': 'labels',
                'value': {'start': s, 'end': e, 'text': text[s:e], 'labels': [label]}} for s, e, label in spans]
+    return _created(annotation_id, span_task(task_id, text), result, SPAN_PROJECT)
+
+
+def _created(annotation_id, task, result, project):
+    """An ANNOTATION_CREATED webhook of ``result`` on ``task``."""
     return {'action': 'ANNOTATION_CREATED',
-            'annotation': {'id': annotation_id, 'result': result, 'was_cancelled': False, 'task': task_id,
-                           'project': 2, 'completed_by': 1},
-            'task': span_task(task_id, text), 'project': SPAN_PROJECT}
+            'annotation': {'id': annotation_id, 'result': result, 'was_cancelled': False, 'task': task['id'],
+                           'project': project['id'], 'completed_by': 1},
+            'task': task, 'project': project}
 
 
 def span_predict(tasks, project='2.1795558552'):
@@ -101,10 +106,7 @@ def image_task(task_id, url):
 
 def image_annotation_created(annotation_id, task_id, url, label):
     result = [{'from_name': 'digit', 'to_name': 'scan', 'type': 'choices', 'value': {'choices': [label]}}]
-    return {'action': 'ANNOTATION_CREATED',
-            'annotation': {'id': annotation_id, 'result': result, 'was_cancelled': False, 'task': task_id,
-                           'project': 3, 'completed_by': 1},
-            'task': image_task(task_id, url), 'project': IMAGE_PROJECT}
+    return _created(annotation_id, image_task(task_id, url), result, IMAGE_PROJECT)
 
 
 def image_predict(tasks, project='3.1795558552'):
