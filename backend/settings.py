@@ -7,7 +7,7 @@ from pathlib import Path
 from model.acquisition import MC_PASSES
 from model.device import device_name
 from model.image_classifier import default_image_model
-from model.task_types import STRATEGY_NAMES
+from model.task_types import STRATEGY_NAMES, Reader
 from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
 
@@ -115,10 +115,10 @@ class Settings:
     device: str = 'auto'
     inference_bf16: object = 'auto'
     training_bf16: object = 'auto'
-    max_text_chars: int = 20000
+    max_text_chars: int = Reader.max_chars
     image_size: int = TrainingConfig.image_size
-    max_image_bytes: int = 20 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
+    max_image_bytes: int = Reader.max_image_bytes
+    max_image_pixels: int = Reader.max_image_pixels
     media_cache_mb: int = 2048
     max_predict_tasks: int = 10000
     max_predict_chars: int = 20_000_000

@@ -14,6 +14,8 @@ def test_defaults_and_parsing():
     assert settings.base_model.endswith('model')
     assert (settings.device, settings.inference_bf16) == ('auto', 'auto')
     assert Settings.from_env({'DEVICE': 'CUDA:1', 'INFERENCE_BF16': 'off'}).device == 'cuda:1'
+    assert settings.image_model.endswith('.pth') and settings.image_size == 224
+    assert Settings.from_env({'IMAGE_MODEL': '/w.pth', 'IMAGE_SIZE': '96'}).image_model == '/w.pth'
 
 
 def test_secrets_stay_out_of_repr():
@@ -33,6 +35,8 @@ def test_secrets_stay_out_of_repr():
     ({'BASIC_AUTH_USER': 'u'}, 'set both or neither'),
     ({'DEVICE': 'gpu'}, "DEVICE: expected auto, cpu, cuda or cuda:N, got 'gpu'"),
     ({'INFERENCE_BF16': 'fast'}, 'INFERENCE_BF16: expected true or false'),
+    ({'IMAGE_SIZE': '4096'}, 'IMAGE_SIZE: expected a side in pixels from 32 to 1024'),
+    ({'MAX_IMAGE_PIXELS': '0'}, 'MAX_IMAGE_PIXELS: expected an integer >= 1'),
 ])
 def test_bad_values_name_the_variable(environ, message):
     with pytest.raises(SettingsError, match=message):
