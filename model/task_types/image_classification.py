@@ -36,8 +36,9 @@ class ImageClassification(Classification):
     OBJECT = 'Image'
     BASE_MODEL = 'image_model'
     INPUT = 'image'
-    # A convolutional encoder takes a higher rate than a transformer (digits, 100 labels: benchmarks/README.md).
-    RECIPE = {'learning_rate': 3e-4}
+    # A convolutional encoder takes a higher rate than a transformer, and more passes: on MNIST at 64 px,
+    # 200 labels reached 0.90-0.94 with 10 epochs against 0.84-0.91 with 3 (benchmarks/README.md).
+    RECIPE = {'learning_rate': 3e-4, 'epochs': 10}
 
     field_of = staticmethod(image_field)
 
