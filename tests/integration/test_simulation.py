@@ -263,6 +263,12 @@ def test_images_simulate_from_a_folder_per_class_and_a_csv_of_paths(digits, tmp_
         csv.writer(handle).writerows(rows)
     from_csv_type, from_csv_examples, _ = load_dataset(str(tmp_path / 'digits.csv'), 'text', 'label')
     assert from_csv_type.NAME == 'image_classification' and Path(from_csv_examples[0]['image']).is_file()
+    export = [{'id': n, 'data': {'image': f'/data/upload/3/{n}.png'},
+               'annotations': [{'result': [{'type': 'choices', 'value': {'choices': [label]}}]}]}
+              for n, (_, label) in enumerate(sample[:5])]
+    (tmp_path / 'export.json').write_text(json.dumps(export))
+    from_export_type, from_export, _ = load_dataset(str(tmp_path / 'export.json'), 'text', 'label')
+    assert from_export_type.NAME == 'image_classification' and from_export[4]['image'] == '/data/upload/3/4.png'
 
     out = tmp_path / 'out'
     assert main(['simulate', '--dataset', str(folder), '--strategies', 'random,margin,coreset',
