@@ -7,6 +7,10 @@ import pytest
 
 from tests.servers import free_port, stop, wait_until_up
 
+BACKEND_STARTUP_TIMEOUT = 180
+"""Seconds ``lsal start`` may take to answer: imports, and the bf16 calibration in the web process and
+in the worker's child, all on the 2 cores Label Studio also uses (60 s was passed on a busy machine)."""
+
 
 @pytest.fixture
 def backend(label_studio, redis_url, redis, tmp_path, minilm):
@@ -21,7 +25,7 @@ def backend(label_studio, redis_url, redis, tmp_path, minilm):
                                stdout=open(log, 'w'), stderr=subprocess.STDOUT)
     url = f'http://127.0.0.1:{port}'
     try:
-        wait_until_up(f'{url}/health', process, 60, log)
+        wait_until_up(f'{url}/health', process, BACKEND_STARTUP_TIMEOUT, log)
         yield url, log
     finally:
         stop(process)
