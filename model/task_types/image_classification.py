@@ -65,8 +65,9 @@ class ImageClassification(Classification):
 
     def _read(self, values, task_ids, reader):
         def one(value, task_id):
-            if not value.strip():
-                return None, f'data.{self.field} is empty'
+            reason = self.skip_reason(value, reader)
+            if reason:
+                return None, reason
             try:
                 path = reader.fetch(value, task_id) if reader.fetch else value
                 return read_image(path, reader.image_size, reader.max_image_pixels, reader.max_image_bytes), None
