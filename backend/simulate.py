@@ -195,7 +195,7 @@ def run_simulation(settings, args, extra_runs=()):
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
         base_model = getattr(settings, task_type.BASE_MODEL)
-        folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, base_model, config),
+        folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, base_model, config, task_type),
                                rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
     except (DatasetError, SettingsMismatchError, StrategyError, ValueError, ModuleNotFoundError) as error:
         raise SimulationInputError(str(error)) from None
@@ -236,9 +236,13 @@ def _fetch(settings):
     return fetch
 
 
-def _campaign_settings(name, data, base_model, config):
-    """What shapes a campaign's rounds besides its strategy and seed; ``--resume`` checks it is unchanged."""
-    training = {f'training.{key}': value for key, value in asdict(config.training).items()}
+def _campaign_settings(name, data, base_model, config, task_type):
+    """What shapes a campaign's rounds besides its strategy and seed; ``--resume`` checks it is unchanged.
+
+    The image side is left out where no images are read, so text results written before it existed resume.
+    """
+    training = {f'training.{key}': value for key, value in asdict(config.training).items()
+                if key != 'image_size' or task_type.INPUT == 'image'}
     return {'dataset': name, 'data_sha256': data, 'base_model': base_model, 'initial': config.initial,
             'initial_strategy': config.initial_strategy, 'batch': config.batch, 'budget': config.budget,
             'pool_size': config.pool_size, 'test_size': config.test_size, 'bf16': config.bf16,

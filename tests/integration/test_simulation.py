@@ -125,6 +125,7 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
     with open(out / 'rounds.csv', 'a', newline='') as handle:  # a run stopped during margin's first campaign
         csv.writer(handle).writerow(['news', 'margin', 0, 0, 8, 0.1, 0.1, '', 1.0, 1.0])
     stored = json.loads((out / 'simulation.json').read_text())
+    assert 'training.image_size' not in stored['settings'], 'text folders written before images existed resume'
     # As a folder written before span labeling stores it: full_accuracy.
     (out / 'simulation.json').write_text(json.dumps({'settings': stored['settings'], 'full_accuracy': {'0': 0.5}}))
 
