@@ -27,6 +27,14 @@ class Api:
         return self.call('GET', f'/api/projects/{project_id}')
 
 
+def backend_project(backend_url, project_id, log):
+    """The backend's ``/versions`` details of one project; a failed answer names itself and the backend log."""
+    response = requests.get(f'{backend_url}/versions?project={project_id}', timeout=5)
+    assert response.status_code == 200, (f'/versions?project={project_id}: {response.status_code} '
+                                         f'{response.text[:500]}\nbackend log:\n{log.read_text()[-4000:]}')
+    return response.json()['projects'][str(project_id)]
+
+
 def wait_for(condition, what, log):
     deadline = time.monotonic() + LOOP_TIMEOUT
     while time.monotonic() < deadline:

@@ -3,9 +3,8 @@ EfficientNet-Lite0 on the uploads (fetched with the API token) -> scores pushed 
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.e2e.api import Api, current_scores, wait_for
+from tests.e2e.api import Api, backend_project, current_scores, wait_for
 from tests.payloads import IMAGE_CONFIG
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +45,7 @@ def test_images_retrain_push_scores_and_order_the_next_task(label_studio, backen
         api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': result})
 
     def current():
-        return requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
+        return backend_project(backend_url, pid, log)
 
     version = wait_for(lambda: (current()['current'] or '').startswith('v1-') and current()['current'],
                        'a trained version', log)

@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.e2e.api import Api, current_scores, wait_for
+from tests.e2e.api import Api, backend_project, current_scores, wait_for
 from tests.payloads import LABEL_CONFIG
 from tests.prometheus import value
 
@@ -47,7 +47,7 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
         'the annotator was served the representative batch, in order'
 
     def version_number(n):
-        versions = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['versions']
+        versions = backend_project(backend_url, pid, log)['versions']
         return versions[-1] if len(versions) >= n else None
     version = wait_for(lambda: version_number(1), 'a trained version on GET /versions', log)
     assert version.startswith('v1-')
@@ -79,7 +79,7 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
 
     def details_with_agreement():
         # The job stores the agreement after pushing the scores: annotators get them first.
-        found = requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
+        found = backend_project(backend_url, pid, log)
         return found if found['details'][second].get('agreement') else None
     details = wait_for(details_with_agreement, 'the agreement between the two versions', log)
     assert details['details'][version]['num_labeled'] == 10, 'the first training synced ten annotations'

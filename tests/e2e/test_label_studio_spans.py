@@ -1,8 +1,7 @@
 """Span labeling in a real Label Studio: label what /next serves -> fine-tune a tagger -> spans pushed and ordered."""
 import pytest
-import requests
 
-from tests.e2e.api import Api, current_scores, wait_for
+from tests.e2e.api import Api, backend_project, current_scores, wait_for
 from tests.payloads import SPAN_CONFIG, SPAN_LABELS
 
 pytestmark = pytest.mark.e2e
@@ -19,10 +18,6 @@ def label_next_tasks(api, project_id, count, spans_by_text):
         api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': result})
 
 
-def backend_project(backend_url, pid):
-    return requests.get(f'{backend_url}/versions?project={pid}', timeout=5).json()['projects'][str(pid)]
-
-
 def test_spans_retrain_push_exact_spans_and_order_the_next_task(label_studio, backend, tweets):
     ls_url, token = label_studio
     backend_url, log = backend
@@ -36,8 +31,8 @@ def test_spans_retrain_push_exact_spans_and_order_the_next_task(label_studio, ba
     wait_for(lambda: api.project(pid)['model_version'] == 'cold-start', 'cold-start scores', log)
 
     label_next_tasks(api, pid, 10, spans_by_text)
-    version = wait_for(lambda: backend_project(backend_url, pid)['current'].startswith('v1-')
-                       and backend_project(backend_url, pid)['current'], 'a trained version', log)
+    version = wait_for(lambda: backend_project(backend_url, pid, log)['current'].startswith('v1-')
+                       and backend_project(backend_url, pid, log)['current'], 'a trained version', log)
     wait_for(lambda: api.project(pid)['model_version'] == version, 'the new version pushed and made current', log)
 
     # What Label Studio stored is what was meant: one prediction of the version per unlabeled task,
@@ -63,11 +58,11 @@ def test_spans_retrain_push_exact_spans_and_order_the_next_task(label_studio, ba
 
     # With 20 labels (MIN_EVAL_LABELS) the next version is evaluated on held-out tasks: entity F1.
     label_next_tasks(api, pid, 10, spans_by_text)
-    second = wait_for(lambda: len(backend_project(backend_url, pid)['versions']) >= 2
-                      and backend_project(backend_url, pid)['versions'][-1], 'a second version', log)
-    details = backend_project(backend_url, pid)['details'][second]
+    second = wait_for(lambda: len(backend_project(backend_url, pid, log)['versions']) >= 2
+                      and backend_project(backend_url, pid, log)['versions'][-1], 'a second version', log)
+    details = backend_project(backend_url, pid, log)['details'][second]
     assert details['type'] == 'spans' and details['num_labeled'] == 20
     assert details['metrics']['evaluated'] is True
     assert 0.0 <= details['metrics']['f1'] <= 1.0 and set(details['metrics']['per_type']) <= set(SPAN_LABELS.values())
-    wait_for(lambda: (backend_project(backend_url, pid)['details'][second].get('agreement') or {}).get('measure')
+    wait_for(lambda: (backend_project(backend_url, pid, log)['details'][second].get('agreement') or {}).get('measure')
              == 'entity_f1', 'the entity-level agreement between the two versions', log)
