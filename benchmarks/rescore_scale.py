@@ -29,6 +29,9 @@ def work(queue_name):
     from rq import SimpleWorker
 
     from backend.connection import connect
+    from backend.settings import Settings
+    from model.device import calibrate
+    calibrate(Settings.from_env().base_model, isolated=True)  # as `lsal worker` does: not in the jobs' memory
     SimpleWorker([queue_name], connection=connect(os.environ['REDIS_URL'])).work(burst=True)
     print(json.dumps({'peak_rss_mib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
