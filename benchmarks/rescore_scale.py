@@ -12,7 +12,6 @@ run, so a session can run 10k and 100k separately; each writes its own JSON.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 import redis
 
 from benchmarks.label_studio_pool import LABEL_CONFIG, new_project, report
+from benchmarks.predict_memory import memory_mib
 
 
 def work(queue_name):
@@ -33,7 +33,8 @@ def work(queue_name):
     from model.device import calibrate
     calibrate(Settings.from_env().base_model, isolated=True)  # as `lsal worker` does: not in the jobs' memory
     SimpleWorker([queue_name], connection=connect(os.environ['REDIS_URL'])).work(burst=True)
-    print(json.dumps({'peak_rss_mib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+    # Not getrusage's ru_maxrss: across fork and exec it keeps the parent's peak, the benchmark's own.
+    print(json.dumps({'peak_rss_mib': round(memory_mib()[1], 1)}))
 
 
 def run(tasks, redis_url, base_model):
