@@ -83,13 +83,17 @@ class Context:
         default = getattr(self.settings, name)
         return project.params().get(name, default) if project is not None else default
 
-    def acquisition(self, project):
-        """How to score the project's tasks: its strategy, a diverse batch of ``train_every``
+    def strategy(self, task_type, params):
+        """The strategy that scores ``task_type``: the project's (its ``params``), else ``STRATEGY``, else the
+        type's default."""
+        return params.get('strategy') or self.settings.strategy or task_type.DEFAULT_STRATEGY
+
+    def acquisition(self, project, task_type):
+        """How to score the project's ``task_type`` tasks: its strategy, a diverse batch of ``train_every``
         tasks (what annotators label before the next training), and for coreset the labeled set."""
-        strategy = self.project_setting(project, 'strategy')
+        strategy = self.strategy(task_type, project.params() if project is not None else {})
         labeled = ()
-        task_type = project.task_type() if project is not None else None
-        if strategy == 'coreset' and task_type is not None:
+        if strategy == 'coreset' and project is not None:
             examples, _ = task_type.loaded([e for e in project.examples() if task_type.holds(e)], self.reader)
             labeled = tuple(task_type.model_input(example) for example in examples)
         return Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),

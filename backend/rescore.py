@@ -54,7 +54,7 @@ def rescore_project(project_id, version):
         return {'status': 'skipped', 'reason': reason}
     _drop_earlier_attempt(project, label_studio, version)
     rng = np.random.default_rng(zlib.crc32(version.encode()))
-    acquisition = ctx.acquisition(project)
+    acquisition = ctx.acquisition(project, task_type)
     push = Push(ctx, project, label_studio, version)
     sample = AgreementSample(AGREEMENT_SAMPLE)
     pages = _unlabeled_pages(label_studio, task_type)

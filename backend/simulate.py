@@ -59,7 +59,7 @@ def add_simulate_parser(commands):
     command.add_argument('--image-size', type=int, help='side in pixels images are read at (default: IMAGE_SIZE)')
     command.add_argument('--label-column', default='label', help='CSV column with the label')
     command.add_argument('--strategies', help=f'comma-separated, from: {", ".join(STRATEGY_NAMES)} '
-                                              '(default: random and $STRATEGY)')
+                                              '(default: random and $STRATEGY, else the task type\'s default)')
     command.add_argument('--initial', type=int, default=25, help='labels before the first model')
     command.add_argument('--initial-strategy', default='random', choices=('random', 'representative'))
     command.add_argument('--batch', type=int, default=25, help='labels added per round')
@@ -170,7 +170,6 @@ def run_simulation(settings, args, extra_runs=()):
     ``task_types`` one (the names of the types they can run); their campaigns
     join the same report (the benchmark adds small-text this way).
     """
-    strategies = args.strategies or f'random,{settings.strategy}'
     try:
         check_plotting()
         task_type, examples, fingerprint = load_dataset(args.dataset, args.text_column, args.label_column,
@@ -182,6 +181,7 @@ def run_simulation(settings, args, extra_runs=()):
         reason = task_type.untrainable(examples)
         if reason:
             raise SimulationInputError(f'--dataset: {reason}')
+        strategies = args.strategies or f'random,{settings.strategy or task_type.DEFAULT_STRATEGY}'
         chosen = tuple(check_strategy(s.strip(), task_type.STRATEGIES) for s in strategies.split(',') if s.strip())
         config = SimulationConfig(
             initial=args.initial, batch=args.batch, budget=args.budget, seeds=tuple(range(args.seeds)),

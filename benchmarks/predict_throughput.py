@@ -118,7 +118,7 @@ def main(argv=None):
             server.shutdown()
             client.flushdb()
     print(f'{len(pool)} {args.task_type} texts, {torch.get_num_threads()} torch threads, strategy '
-          f'{ctx.settings.strategy}, backend runtime {ctx.runtime.describe()}')
+          f'{ctx.strategy(task_type, {})}, backend runtime {ctx.runtime.describe()}')
     for bf16, seconds in raw.items():
         print(f'raw forward {"bf16" if bf16 else "fp32"}  {len(pool) / min(seconds):7.1f} texts/s '
               f'(best of {args.repeats})')

@@ -87,7 +87,8 @@ def run(tasks, redis_url, base_model):
         finally:
             server.stop()
             client.flushdb()
-    return {'tasks': tasks, 'import_seconds': round(imported, 1), 'strategy': ctx.settings.strategy,
+    strategy = ctx.strategy(parse_label_config(LABEL_CONFIG), {})
+    return {'tasks': tasks, 'import_seconds': round(imported, 1), 'strategy': strategy,
             'runtime': ctx.runtime.describe(), 'torch_threads': __import__('torch').get_num_threads(),
             'published_to_all_carried_seconds': round(carried, 1), 'rescore': summary.get('rescore'),
             'predictions_of_v1': counts.get('v1'), 'label_studio_serves': serving, **memory}

@@ -41,7 +41,7 @@ def setup():
     params = _project_params(body.get('extra_params'))
     try:
         task_type = parse_label_config(schema)
-        strategy = params.get('strategy', context().settings.strategy)
+        strategy = context().strategy(task_type, params)
         if strategy not in task_type.STRATEGIES:
             raise Unprocessable(f'strategy: {strategy!r} does not score {task_type.NAME} tasks; '
                                 f'choose one of {", ".join(task_type.STRATEGIES)}')
@@ -77,7 +77,8 @@ def predict():
     if predictor is not None and predictor.card.kind != task_type.NAME:
         predictor = None  # the config changed type since that version: random order until retrained
     rng = request_rng(project.id if project else 0, version, tasks)
-    results, _ = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project), rng, ctx.reader)
+    acquisition = ctx.acquisition(project, task_type)
+    results, _ = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, ctx.reader)
     count('predictions', len(results))
     return {'results': results, 'model_version': version}
 

@@ -7,6 +7,7 @@ from transformers import AutoModel
 from model.device import CPU
 from model.inference import embed_texts
 from model.training import TrainingConfig, load_tokenizer
+from strategies import DEFAULT_STRATEGY
 
 
 class AnnotationRejected(ValueError):
@@ -64,6 +65,10 @@ class TaskType(ABC):
 
     STRATEGIES = ()
     """The strategy names it can score with."""
+
+    DEFAULT_STRATEGY = DEFAULT_STRATEGY
+    """The strategy it scores with where neither the project nor ``STRATEGY`` names one (the one that led
+    its benchmark)."""
 
     METRIC = ''
     """The held-out metric that sums up a version (a key of :meth:`evaluate`'s answer)."""

@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from backend import create_app
 from backend.cli import main
 from backend.project_state import ProjectState
+from model.task_types import parse_label_config
 from tests import payloads
 from tests.prometheus import value
 
@@ -166,6 +167,18 @@ def test_scores_go_to_their_own_queue_so_they_never_wait_behind_a_training(env, 
     queues = app.extensions['lsal'].queues
     assert [job.func_name for job in queues['score'].jobs] == ['backend.rescore.cold_start_project']
     assert queues['score'].name == 'lsal-score' and len(queues['train']) == 0
+
+
+def test_each_task_type_scores_with_its_default_unless_the_project_or_strategy_names_one(env, monkeypatch):
+    configs = {'text': payloads.LABEL_CONFIG, 'spans': payloads.SPAN_CONFIG, 'images': payloads.IMAGE_CONFIG}
+    ctx = create_app().extensions['lsal']
+    assert {name: ctx.acquisition(None, parse_label_config(xml)).strategy for name, xml in configs.items()} == {
+        'text': 'bald', 'spans': 'bald', 'images': 'margin'}
+    assert ctx.strategy(parse_label_config(payloads.IMAGE_CONFIG), {'strategy': 'entropy'}) == 'entropy'
+    monkeypatch.setenv('STRATEGY', 'random')
+    ctx = create_app().extensions['lsal']
+    assert {ctx.acquisition(None, parse_label_config(xml)).strategy for xml in configs.values()} == {'random'}
+    assert ctx.strategy(parse_label_config(payloads.IMAGE_CONFIG), {'strategy': 'entropy'}) == 'entropy'
 
 
 @pytest.mark.parametrize('value', ['gpu', 'train,gpu', ','])

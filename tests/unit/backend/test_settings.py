@@ -10,7 +10,7 @@ def test_defaults_and_parsing():
     assert settings.stop_agreement == 0.9
     assert settings.uncertainty_sampling is False
     assert settings.eval_fraction == 0.0
-    assert settings.strategy == 'bald'
+    assert settings.strategy is None, "unset: each task type's default"
     assert settings.base_model.endswith('model')
     assert (settings.device, settings.inference_bf16) == ('auto', 'auto')
     assert Settings.from_env({'DEVICE': 'CUDA:1', 'INFERENCE_BF16': 'off'}).device == 'cuda:1'
