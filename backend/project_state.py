@@ -322,7 +322,18 @@ class ProjectState:
             self.redis.hdel(self.key('versions'), *versions)
 
     def update_version(self, version, **fields):
-        """Merge ``fields`` into the stored summary of ``version``."""
-        raw = self.redis.hget(self.key('versions'), version)
-        if raw is not None:
-            self.redis.hset(self.key('versions'), version, json.dumps({**json.loads(raw), **fields}))
+        """Merge ``fields`` into the stored summary of ``version``, if it is still kept.
+
+        Atomic: a re-scoring job's progress, its agreement and an activation by
+        hand may update one version at once, and none of them is lost; a version
+        forgotten meanwhile stays forgotten.
+        """
+        key = self.key('versions')
+
+        def merge(pipe):
+            raw = pipe.hget(key, version)
+            if raw is not None:
+                pipe.multi()
+                pipe.hset(key, version, json.dumps({**json.loads(raw), **fields}))
+
+        self.redis.transaction(merge, key)

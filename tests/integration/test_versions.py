@@ -1,5 +1,6 @@
 """A version that scores worse than the one serving is kept back; one can be chosen by hand."""
 import base64
+import threading
 
 from backend import create_app
 from backend.project_state import ProjectState
@@ -48,3 +49,24 @@ def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_j
     assert project.current_version() == worse and project.versions()[worse]['status'] == 'published'
     assert ops.post('/setup', json=payloads.setup(), headers=AUTH).json['model_version'] == worse
     assert ops.post(f'/versions/1/{good}/activate', headers=AUTH).json['current'] == good, 'and back'
+
+
+def test_concurrent_updates_of_a_version_all_land_and_a_forgotten_one_stays_forgotten(redis):
+    project = ProjectState(redis, '1')
+    project.publish('v1', {'created_at': 1.0})
+
+    def update(name):
+        for i in range(200):
+            ProjectState(redis, '1').update_version('v1', **{f'{name}{i}': i})
+
+    threads = [threading.Thread(target=update, args=(name,)) for name in ('rescore', 'status')]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    summary = project.versions()['v1']
+    assert len(summary) == 1 + 2 * 200, 'an update read before another one wrote would drop it'
+
+    project.forget_versions(['v1'])
+    project.update_version('v1', rescore={'done': True})
+    assert project.versions() == {}
