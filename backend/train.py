@@ -97,7 +97,8 @@ def _train(ctx, project, token):
     train_seconds = time.monotonic() - started
     metrics = {'evaluated': False, 'reason': evaluation_note}
     if held_out:
-        metrics = {'evaluated': True, **task_type.evaluate(predictor, held_out)}
+        metrics = {'evaluated': True, 'eval_fraction': ctx.settings.eval_fraction,
+                   **task_type.evaluate(predictor, held_out)}
     version = project.new_version_name()
     summary = {
         'version': version,
@@ -137,10 +138,20 @@ def _train(ctx, project, token):
 def _verdict(ctx, project, task_type, candidate, held_out, metrics):
     """``{'status': 'published'}``, or ``rejected`` with the reason when the candidate's held-out metric is
     below the current version's, on the same held-out tasks, by more than ``PUBLISH_TOLERANCE`` and more
-    than chance on that many tasks."""
+    than chance on that many tasks.
+
+    The two are compared only where the current version never trained on those tasks: it was itself
+    evaluated, holding out at least today's ``EVAL_FRACTION`` (the split hashes task ids, so it held out
+    every task held out now). A version trained on all labels, before ``MIN_EVAL_LABELS``, would be
+    judged on tasks it learned by heart.
+    """
     current = project.current_version()
     if not metrics['evaluated'] or current is None:
         return {'status': VersionStatus.PUBLISHED}
+    serving_metrics = project.versions().get(current, {}).get('metrics', {})
+    if not serving_metrics.get('evaluated') or serving_metrics.get('eval_fraction', 0) < metrics['eval_fraction']:
+        return {'status': VersionStatus.PUBLISHED,
+                'not_compared': f'{current} trained on some of the tasks held out now'}
     try:
         serving = ctx.models.get(project.id, current)
     except ModelNotFoundError:

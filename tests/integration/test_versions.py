@@ -11,6 +11,18 @@ from tests.integration.test_training import annotate
 AUTH = {'Authorization': 'Basic ' + base64.b64encode(b'ops:s3cret').decode()}
 
 
+def relabel_training_tasks_wrong(client, pairs):
+    """Give the training tasks the wrong topic, leave held-out tasks right, and queue a training:
+    a worse model on the same held-out tasks."""
+    topics = sorted({label for _, label in pairs})
+    for number, (text, label) in enumerate(pairs, start=1):
+        if not in_holdout(number, 0.2):
+            wrong = topics[(topics.index(label) + 1) % len(topics)]
+            client.post('/webhook', json=payloads.annotation_created(number, number, text, wrong,
+                                                                     action='ANNOTATION_UPDATED'))
+    assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'queued'
+
+
 def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_jobs, bbc, redis, monkeypatch):
     monkeypatch.setenv('TRAIN_EVERY', '80')
     monkeypatch.setenv('EPOCHS', '4')
@@ -21,14 +33,7 @@ def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_j
     good = project.current_version()
     assert project.versions()[good]['metrics']['evaluated']
 
-    # Training tasks relabeled with the wrong topic, held-out tasks left right: a worse model on the same tasks.
-    topics = sorted({label for _, label in bbc})
-    for number, (text, label) in enumerate(bbc[:80], start=1):
-        if not in_holdout(number, 0.2):
-            wrong = topics[(topics.index(label) + 1) % len(topics)]
-            client.post('/webhook', json=payloads.annotation_created(number, number, text, wrong,
-                                                                     action='ANNOTATION_UPDATED'))
-    assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'queued'
+    relabel_training_tasks_wrong(client, bbc[:80])
     run_jobs()
     worse, summary = list(project.versions().items())[-1]
     assert worse != good and project.current_version() == good
@@ -49,6 +54,29 @@ def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_j
     assert project.current_version() == worse and project.versions()[worse]['status'] == 'published'
     assert ops.post('/setup', json=payloads.setup(), headers=AUTH).json['model_version'] == worse
     assert ops.post(f'/versions/1/{good}/activate', headers=AUTH).json['current'] == good, 'and back'
+
+
+def test_a_version_trained_on_every_label_is_not_the_yardstick(client, run_jobs, bbc, redis, monkeypatch):
+    # The first version trains on all 80 labels (below MIN_EVAL_LABELS), the tasks held out later included.
+    monkeypatch.setenv('TRAIN_EVERY', '80')
+    monkeypatch.setenv('EPOCHS', '4')
+    monkeypatch.setenv('MIN_EVAL_LABELS', '81')
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:80])
+    run_jobs()
+    project = ProjectState(redis, '1')
+    first = project.current_version()
+    assert project.versions()[first]['metrics']['evaluated'] is False
+
+    # Wrong training labels: on its held-out tasks the next version scores far below one that learned them.
+    monkeypatch.setenv('MIN_EVAL_LABELS', '20')
+    relabel_training_tasks_wrong(client, bbc[:80])
+    run_jobs()
+    second, summary = list(project.versions().items())[-1]
+    assert summary['status'] == 'published' and project.current_version() == second, summary.get('reason')
+    assert summary['metrics']['evaluated'] and summary['metrics']['eval_fraction'] == 0.2
+    assert 'compared_with' not in summary
+    assert summary['not_compared'] == f'{first} trained on some of the tasks held out now'
 
 
 def test_concurrent_updates_of_a_version_all_land_and_a_forgotten_one_stays_forgotten(redis):
