@@ -23,14 +23,19 @@ def relabel_training_tasks_wrong(client, pairs):
     assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'queued'
 
 
-def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_jobs, bbc, redis, monkeypatch):
+def trained_on_80(client, run_jobs, bbc, redis, monkeypatch):
+    """Project 1 trained once on 80 BBC News labels: its state and the version published."""
     monkeypatch.setenv('TRAIN_EVERY', '80')
     monkeypatch.setenv('EPOCHS', '4')
     client.post('/setup', json=payloads.setup())
     annotate(client, bbc[:80])
     run_jobs()
     project = ProjectState(redis, '1')
-    good = project.current_version()
+    return project, project.current_version()
+
+
+def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_jobs, bbc, redis, monkeypatch):
+    project, good = trained_on_80(client, run_jobs, bbc, redis, monkeypatch)
     assert project.versions()[good]['metrics']['evaluated']
 
     relabel_training_tasks_wrong(client, bbc[:80])
@@ -58,14 +63,8 @@ def test_a_worse_version_is_kept_back_and_can_be_activated_by_hand(client, run_j
 
 def test_a_version_trained_on_every_label_is_not_the_yardstick(client, run_jobs, bbc, redis, monkeypatch):
     # The first version trains on all 80 labels (below MIN_EVAL_LABELS), the tasks held out later included.
-    monkeypatch.setenv('TRAIN_EVERY', '80')
-    monkeypatch.setenv('EPOCHS', '4')
     monkeypatch.setenv('MIN_EVAL_LABELS', '81')
-    client.post('/setup', json=payloads.setup())
-    annotate(client, bbc[:80])
-    run_jobs()
-    project = ProjectState(redis, '1')
-    first = project.current_version()
+    project, first = trained_on_80(client, run_jobs, bbc, redis, monkeypatch)
     assert project.versions()[first]['metrics']['evaluated'] is False
 
     # Wrong training labels: on its held-out tasks the next version scores far below one that learned them.
