@@ -76,6 +76,8 @@ def test_a_version_trained_on_every_label_is_not_the_yardstick(client, run_jobs,
     assert summary['metrics']['evaluated'] and summary['metrics']['eval_fraction'] == 0.2
     assert 'compared_with' not in summary
     assert summary['not_compared'] == f'{first} trained on some of the tasks held out now'
+    page = client.get('/status/1').get_data(as_text=True)
+    assert f'without comparing: {first} trained on some of the tasks held out now' in page
 
 
 def test_concurrent_updates_of_a_version_all_land_and_a_forgotten_one_stays_forgotten(redis):

@@ -1,0 +1,31 @@
+"""How many optimizer steps a fine-tune takes, by number of labeled examples."""
+import pytest
+
+from model.task_types.image_classification import ImageClassification
+from model.task_types.spans import SpanLabeling
+from model.task_types.text_classification import TextClassification
+from model.training import TrainingConfig
+
+
+@pytest.mark.parametrize('num_samples, steps', [(1, 64), (10, 64), (200, 64), (400, 75), (10_000, 600)])
+def test_epochs_between_a_floor_and_a_ceiling(num_samples, steps):
+    assert TrainingConfig(epochs=3, batch_size=16).num_steps(num_samples) == steps
+
+
+@pytest.mark.parametrize('num_samples, steps', [(1, 24), (10, 24), (24, 24), (25, 25), (40, 40), (64, 64),
+                                                (300, 64), (400, 75)])
+def test_with_few_labels_the_floor_is_one_step_per_example(num_samples, steps):
+    config = TrainingConfig(epochs=3, batch_size=16, few_labels_min_steps=24)
+    assert config.num_steps(num_samples) == steps
+
+
+def test_a_floor_of_zero_trains_the_epochs_alone():
+    config = TrainingConfig(epochs=3, batch_size=16, few_labels_min_steps=24, min_steps=0)
+    assert config.num_steps(10) == 3
+
+
+def test_only_text_classification_shortens_the_floor():
+    """Measured there; spans and images keep 64 steps, so their learning curves stay comparable."""
+    assert TextClassification.training_config().num_steps(10) == 24
+    assert SpanLabeling.training_config().num_steps(10) == 64
+    assert ImageClassification.training_config().num_steps(10) == 64
