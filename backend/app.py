@@ -12,6 +12,7 @@ from backend.context import Context
 from backend.errors import RequestError, Unauthorized
 from backend.memory import trim_after_large_requests
 from backend.metrics import observe_request, start_timer
+from backend.model_thread import ModelThread
 from backend.settings import Settings, SettingsError
 from backend.views import ml, page, status, webhook
 from model import ModelError, ModelNotFoundError
@@ -36,7 +37,9 @@ def create_app(test_config=None, redis=None):
         redis = connect(settings.redis_url)
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
-    app.extensions['lsal'] = Context.create(settings, redis)
+    model_thread = ModelThread()
+    app.extensions['lsal'] = model_thread.run(Context.create, settings, redis)  # calibrates the runtime there
+    app.extensions['lsal.model_thread'] = model_thread
     app.before_request(start_timer)
     app.before_request(check_auth)
     app.after_request(observe_request)

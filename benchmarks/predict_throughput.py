@@ -3,34 +3,37 @@
     python -m benchmarks.predict_throughput [--task-type classes|spans] [--texts 1000] [--train 100]
 
 Fine-tunes a version (classes: BBC News topics, first paragraphs; spans: WNUT-16 tweets), publishes
-it, serves the real app on loopback (threaded werkzeug) and sends the other texts to /predict in one
-request, as Label Studio's "Retrieve predictions" does, with ``STRATEGY`` (default bald). The
-baseline is the same texts through the tokenizer, the encoder and the head, batched and length-sorted
-like the backend, with nothing else (no windows, no span decoding, no scores, no JSON), in fp32 and
-under bfloat16 autocast: the faster of the two is the baseline. Then one text at a time: the median of
-``--singles`` one-task requests against the median raw forward of one text. Same process, same
-threads; runs interleaved so that a busy moment hits both. The database is flushed before and after.
+it, starts the web server as ``lsal serve`` does (gunicorn, in a process of its own, ``WEB_WORKERS=1``)
+and sends the other texts to /predict in one request, as Label Studio's "Retrieve predictions" does,
+with ``STRATEGY`` (default bald). The baseline is the same texts through the tokenizer, the encoder
+and the head in this process, batched and length-sorted like the backend, with nothing else (no
+windows, no span decoding, no scores, no JSON), in fp32 and under bfloat16 autocast: the faster of the
+two is the baseline. Then one text at a time: the median of ``--singles`` one-task requests against the
+median raw forward of one text. Same machine, same number of threads; runs interleaved so that a busy
+moment hits both. The database is flushed before and after.
 """
 import argparse
-import logging
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
+from pathlib import Path
 
 import redis
 import requests
 import torch
-from werkzeug.serving import make_server
 
-from backend import create_app
+from backend.context import Context
 from backend.project_state import ProjectState
-from backend.settings import default_base_model
+from backend.settings import Settings, default_base_model
 from model.datasets import bbc_news, wnut16
 from model.device import Runtime
 from model.inference import INFERENCE_BATCH_SIZE
 from model.task_types import parse_label_config
 from tests import payloads
+from tests.servers import free_port, stop, wait_until_up
 
 
 def classes_data():
@@ -69,31 +72,37 @@ def main(argv=None):
     parser.add_argument('--task-type', choices=sorted(DATA), default='classes')
     parser.add_argument('--texts', type=int, default=1000)
     parser.add_argument('--train', type=int, default=100)
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--singles', type=int, default=50)
     parser.add_argument('--redis', default='redis://127.0.0.1:6379/12')
     args = parser.parse_args(argv)
-    logging.getLogger('werkzeug').setLevel(logging.WARNING)
     config, examples, texts, make_task, request_body = DATA[args.task_type]()
     task_type = parse_label_config(config)
     pool = texts[args.train:args.train + args.texts]
     client = redis.Redis.from_url(args.redis)
     client.flushdb()
     with tempfile.TemporaryDirectory() as models:
-        app = create_app({'REDIS_URL': args.redis, 'MODEL_DIR': models, 'MAX_LENGTH': '64'})
-        ctx = app.extensions['lsal']
+        env = {**os.environ, 'REDIS_URL': args.redis, 'MODEL_DIR': models, 'MAX_LENGTH': '64', 'WEB_WORKERS': '1'}
+        ctx = Context.create(Settings.from_env(env), client)
         predictor = task_type.fine_tune(default_base_model(), examples[:args.train], ctx.training_config(task_type),
                                         ctx.runtime)
-        ctx.store.save('1', 'v1', predictor, {})
-        project = ProjectState(client, '1')
+        project_id = request_body([])['project'].split('.')[0]  # the project the requests name
+        ctx.store.save(project_id, 'v1', predictor, {})
+        project = ProjectState(client, project_id)
         project.save_label_config(config)
         project.publish('v1', {'created_at': time.time()})
-        server = make_server('127.0.0.1', 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        url = f'http://127.0.0.1:{server.server_port}'
+        port = free_port()
+        url = f'http://127.0.0.1:{port}'
+        log = Path(models) / 'serve.log'
+        with open(log, 'w') as handle:
+            server = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'serve', '--host', '127.0.0.1',
+                                       '--port', str(port)], env=env, stdout=handle, stderr=subprocess.STDOUT)
         tasks = [make_task(i, text) for i, text in enumerate(pool)]
         try:
-            requests.post(f'{url}/predict', json=request_body(tasks[:8]), timeout=600).raise_for_status()  # load
+            wait_until_up(f'{url}/health', server, 120, log)
+            warm = requests.post(f'{url}/predict', json=request_body(tasks[:8]), timeout=600)  # loads the version
+            warm.raise_for_status()
+            assert warm.json()['model_version'] == 'v1', warm.json()
             raw = {False: [], True: []}
             http = []
             for _ in range(args.repeats):
@@ -115,10 +124,12 @@ def main(argv=None):
                 requests.post(f'{url}/predict', json=request_body([tasks[i]]), timeout=60).raise_for_status()
                 single_http.append(time.perf_counter() - started)
         finally:
-            server.shutdown()
+            stop(server)
             client.flushdb()
+        precision = [line.split('INFO ')[-1] for line in log.read_text().splitlines() if 'Inference precision' in line]
     print(f'{len(pool)} {args.task_type} texts, {torch.get_num_threads()} torch threads, strategy '
-          f'{ctx.strategy(task_type, {})}, backend runtime {ctx.runtime.describe()}')
+          f'{ctx.strategy(task_type, {})}; this process: {ctx.runtime.describe()}; the server: '
+          f'{precision[0] if precision else "no precision logged"}')
     for bf16, seconds in raw.items():
         print(f'raw forward {"bf16" if bf16 else "fp32"}  {len(pool) / min(seconds):7.1f} texts/s '
               f'(best of {args.repeats})')

@@ -33,7 +33,7 @@ def wait_until_up(url, process, timeout, log):
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still loading
             pass
         time.sleep(1)
     raise RuntimeError(f'{url}: not up after {timeout}s\n{Path(log).read_text()[-3000:]}')

@@ -12,6 +12,11 @@ def context():
     return current_app.extensions['lsal']
 
 
+def model_thread():
+    """The :class:`~backend.model_thread.ModelThread` every model call of the web process runs on."""
+    return current_app.extensions['lsal.model_thread']
+
+
 def json_object():
     """The request body as a dict, or a 400 that says why it is not one."""
     try:

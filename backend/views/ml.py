@@ -8,7 +8,7 @@ from backend.errors import PayloadTooLarge, RequestError, Unprocessable
 from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED
 from backend.scheduler import catch_up
-from backend.views.common import context, count, json_object
+from backend.views.common import context, count, json_object, model_thread
 from model.task_types import STRATEGY_NAMES, LabelConfigError, parse_label_config
 from strategies import check_strategy
 
@@ -73,14 +73,20 @@ def predict():
         raise RequestError('label_config: missing, and no config is stored for this project')
     _check_size(tasks, task_type, ctx.settings)
     version = project.model_version() if project else UNTRAINED
+    results = model_thread().run(_predictions, ctx, project, version, task_type, tasks)
+    count('predictions', len(results))
+    return {'results': results, 'model_version': version}
+
+
+def _predictions(ctx, project, version, task_type, tasks):
+    """The predictions of ``version`` (loaded if needed) for ``tasks``: the part of /predict that runs the model."""
     predictor = ctx.models.get(project.id, version) if version not in (UNTRAINED, COLD_START) else None
     if predictor is not None and predictor.card.kind != task_type.NAME:
         predictor = None  # the config changed type since that version: random order until retrained
     rng = request_rng(project.id if project else 0, version, tasks)
-    acquisition = ctx.acquisition(project, task_type)
-    results, _ = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, ctx.reader)
-    count('predictions', len(results))
-    return {'results': results, 'model_version': version}
+    results, _ = predict_tasks(tasks, task_type, predictor, version, ctx.acquisition(project, task_type), rng,
+                               ctx.reader)
+    return results
 
 
 def _check_size(tasks, task_type, settings):
