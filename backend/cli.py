@@ -10,11 +10,13 @@ from werkzeug.serving import run_simple
 
 from backend.app import create_app
 from backend.connection import start_embedded
+from backend.media import local_or_fetched
 from backend.queues import KINDS
 from backend.settings import Settings, SettingsError
-from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
 from backend.worker import run_worker
 from model.logs import disable_progress_bars
+from simulation import SimulationInputError, add_simulate_parser, run_simulation
+from simulation.cli import DATASET_CACHE
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ def main(argv=None):
     try:
         settings = Settings.from_env()
         _setup_logging(settings.log_level)
-        commands = {'start': _start, 'serve': _serve, 'worker': _worker, 'simulate': run_simulation}
+        commands = {'start': _start, 'serve': _serve, 'worker': _worker, 'simulate': _simulate}
         return commands[args.command](settings, args)
     except (SettingsError, SimulationInputError) as error:
         parser.exit(2, f'lsal: {error}\n')
@@ -101,6 +103,10 @@ def _worker(settings, args):
         raise SettingsError('REDIS_URL: not set; the worker needs the Redis the web server uses')
     run_worker(settings, args.queues)
     return 0
+
+
+def _simulate(settings, args):
+    return run_simulation(settings, args, fetch=local_or_fetched(settings, DATASET_CACHE / 'media'))
 
 
 def _kinds(value):

@@ -76,7 +76,7 @@ class Context:
 
     def base_model(self, task_type):
         """The pretrained model the task type fine-tunes (``BASE_MODEL`` for text, ``IMAGE_MODEL`` for images)."""
-        return getattr(self.settings, task_type.BASE_MODEL)
+        return self.settings.weight(task_type.BASE_MODEL)
 
     def project_setting(self, project, name):
         """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""

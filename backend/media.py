@@ -120,3 +120,16 @@ class MediaFiles:
                 total -= size
             except OSError:
                 continue
+
+
+def local_or_fetched(settings, cache_dir):
+    """``fetch(value, task_id)`` for ``lsal simulate``: a local file as it is, a URL through Label Studio
+    where the settings name one (cached in ``cache_dir``)."""
+    media = MediaFiles(settings, cache_dir) if settings.label_studio_enabled else None
+
+    def fetch(value, task_id):
+        if Path(value).is_file() or media is None:
+            return value
+        return media(value, task_id)
+
+    return fetch

@@ -18,13 +18,9 @@ from redis.exceptions import RedisError
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from backend import keys
+from model.task_types import HELD_OUT_GAUGES, PER_LABEL_GAUGES
 
 logger = logging.getLogger(__name__)
-
-HELD_OUT_METRICS = {'accuracy': 'accuracy', 'macro_f1': 'macro_f1', 'entity_precision': 'precision',
-                    'entity_recall': 'recall', 'entity_f1': 'f1'}
-"""Gauge name (``lsal_model_<name>``) -> key of a version's held-out metrics."""
-
 
 class Histogram:
     """A Prometheus histogram whose buckets are fields of one Redis hash: observations from every
@@ -125,12 +121,13 @@ class StateCollector:
                      [({'project': pid, 'version': v}, 1) for pid, (v, _) in current.items() if v])
         summaries = [(pid, v, s[v]) for pid, (v, s) in current.items() if v in s]
         evaluated = [(pid, v, s['metrics']) for pid, v, s in summaries if s['metrics'].get('evaluated')]
-        for name, key in HELD_OUT_METRICS.items():
+        for name, key in HELD_OUT_GAUGES.items():
             yield _gauge(f'lsal_model_{name}', f'Held-out {name.replace("_", " ")} of the current version.',
                          [({'project': pid, 'version': v}, m[key]) for pid, v, m in evaluated if key in m])
-        yield _gauge('lsal_model_entity_type_f1', 'Held-out entity F1 of each type for the current version.',
-                     [({'project': pid, 'version': v, 'type': t}, f1) for pid, v, m in evaluated
-                      for t, f1 in sorted(m.get('per_type', {}).items())])
+        for name, (key, label, documentation) in PER_LABEL_GAUGES.items():
+            yield _gauge(f'lsal_model_{name}', documentation,
+                         [({'project': pid, 'version': v, label: t}, value) for pid, v, m in evaluated
+                          for t, value in sorted(m.get(key, {}).items())])
         agreements = [(pid, v, s['agreement']) for pid, v, s in summaries if s.get('agreement')]
         yield _gauge('lsal_model_agreement', 'Agreement between the current and the previous version on a fixed '
                      "sample of unlabeled tasks (the stop signal): Cohen's kappa of classes, or entity F1 of spans.",

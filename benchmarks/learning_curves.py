@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from backend.settings import Settings, SettingsError
-from backend.simulate import SimulationInputError, add_simulate_parser, run_simulation
 from benchmarks.small_text_runs import SmallTextError, SmallTextRuns, install
+from simulation import SimulationInputError, add_simulate_parser, run_simulation
 
 DEFAULTS = ['--initial', '25', '--batch', '25', '--budget', '500', '--seeds', '3', '--pool-size', '1000',
             '--test-size', '500', '--strategies', 'random,margin,least_confidence,entropy,bald,badge,coreset',
@@ -58,7 +58,7 @@ def main(argv=None):
             simulation = simulate_parser.parse_args(
                 ['simulate', '--dataset', dataset, '--out', f'{args.out}/{Path(dataset).stem}', *DEFAULTS,
                  *DATASET_DEFAULTS.get(dataset, ()), *rest])
-            run_simulation(settings, simulation, extra_runs)
+            run_simulation(settings, simulation, extra_runs=extra_runs)
     except (SettingsError, SimulationInputError, SmallTextError) as error:
         parser.exit(2, f'learning_curves: {error}\n')
     return 0

@@ -24,9 +24,9 @@ import redis
 import requests
 
 from benchmarks.label_studio_pool import new_project, report
-from model.datasets import rotten_tomatoes
-from tests.e2e.api import Api
-from tests.servers import LabelStudioServer, free_port, stop, wait_until_up
+from simulation.datasets import rotten_tomatoes
+from support.label_studio_api import Api
+from support.servers import LabelStudioServer, free_port, stop, wait_until_up
 
 POLL_SECONDS = 0.2
 TIMEOUT = 900

@@ -22,9 +22,9 @@ import redis
 from backend import create_app
 from backend.memory import malloc_trim
 from backend.project_state import ProjectState
-from model.datasets import bbc_news
 from model.task_types import parse_label_config
-from tests import payloads
+from simulation.datasets import bbc_news
+from support import payloads
 
 
 def memory_mib():

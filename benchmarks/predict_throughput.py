@@ -27,13 +27,13 @@ import torch
 
 from backend.context import Context
 from backend.project_state import ProjectState
-from backend.settings import Settings, default_base_model
-from model.datasets import bbc_news, wnut16
+from backend.settings import Settings
 from model.device import Runtime
-from model.inference import INFERENCE_BATCH_SIZE
 from model.task_types import parse_label_config
-from tests import payloads
-from tests.servers import free_port, stop, wait_until_up
+from model.transformer import INFERENCE_BATCH_SIZE, default_text_model
+from simulation.datasets import bbc_news, wnut16
+from support import payloads
+from support.servers import free_port, stop, wait_until_up
 
 
 def classes_data():
@@ -84,7 +84,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as models:
         env = {**os.environ, 'REDIS_URL': args.redis, 'MODEL_DIR': models, 'MAX_LENGTH': '64', 'WEB_WORKERS': '1'}
         ctx = Context.create(Settings.from_env(env), client)
-        predictor = task_type.fine_tune(default_base_model(), examples[:args.train], ctx.training_config(task_type),
+        predictor = task_type.fine_tune(default_text_model(), examples[:args.train], ctx.training_config(task_type),
                                         ctx.runtime)
         project_id = request_body([])['project'].split('.')[0]  # the project the requests name
         ctx.store.save(project_id, 'v1', predictor, {})

@@ -42,10 +42,10 @@ def run(tasks, redis_url, base_model):
     from backend.label_studio import LabelStudioProject
     from backend.project_state import ProjectState
     from backend.scheduler import request_rescore
-    from model.datasets import rotten_tomatoes
     from model.task_types import parse_label_config
-    from tests.e2e.api import Api
-    from tests.servers import LabelStudioServer
+    from simulation.datasets import rotten_tomatoes
+    from support.label_studio_api import Api
+    from support.servers import LabelStudioServer
 
     texts, labels = rotten_tomatoes()
     train = [{'task': -i, 'text': texts[-i], 'choices': [labels[-i]]} for i in range(1, 21)]
@@ -103,8 +103,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.work:
         return work(args.work)
-    from backend.settings import default_base_model
-    report(run(args.tasks, args.redis, default_base_model()), args.out)
+    from model.transformer import default_text_model
+    report(run(args.tasks, args.redis, default_text_model()), args.out)
 
 
 if __name__ == '__main__':

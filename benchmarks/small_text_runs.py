@@ -12,8 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from model.simulation import initial_indices, rounds_per_run, split
 from model.task_types import TextClassification
+from simulation.replay import initial_indices, rounds_per_run, split
 
 RUNNER = Path(__file__).with_name('small_text_runner.py')
 
@@ -72,7 +72,7 @@ class SmallTextRuns:
         self.task_types = (TextClassification.NAME,)
 
     def __call__(self, task_type, examples, base_model, config, skip=frozenset(), progress=None):
-        """Yield each campaign's round dicts, like :func:`model.simulation.campaigns` (text classification)."""
+        """Yield each campaign's round dicts, like :func:`simulation.replay.campaigns` (text classification)."""
         texts, labels = [e['text'] for e in examples], [e['choices'][0] for e in examples]
         for seed in config.seeds:
             todo = [(query, name) for query, name in zip(self.query_strategies, self.strategies)

@@ -17,9 +17,9 @@ import numpy as np
 
 from backend.settings import Settings
 from model import TrainingConfig
-from model.datasets import DATASETS
-from model.simulation import SimulationConfig, split
-from model.training import fine_tune
+from model.text_classification import fine_tune
+from simulation.datasets import DATASETS
+from simulation.replay import SimulationConfig, split
 
 CELLS = 'bbc_news:25,bbc_news:75,rotten_tomatoes:25,rotten_tomatoes:200'
 """Dataset and label count of each cell in the README's table."""

@@ -18,7 +18,7 @@ import requests
 from werkzeug.serving import make_server
 
 from backend import create_app
-from tests import payloads
+from support import payloads
 
 
 def measure(session, method, url, bodies):

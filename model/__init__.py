@@ -1,22 +1,21 @@
-"""Weights, training, inference and the version store."""
+"""Weights, training, inference and the version store; one package per task type."""
 from model.cache import ModelCache
+from model.contracts import LoadedModel, ModelCard
 from model.evaluation import classification_metrics, in_holdout, indicators
 from model.exceptions import ModelError, ModelNotFoundError, TrainingDataError
-from model.predictor import ModelCard, Predictor
 from model.store import VersionStore
-from model.training import TrainingConfig, fine_tune
+from model.training import TrainingConfig
 
 __all__ = [
+    'LoadedModel',
     'ModelCache',
     'ModelCard',
     'ModelError',
     'ModelNotFoundError',
-    'Predictor',
     'TrainingConfig',
     'TrainingDataError',
     'VersionStore',
     'classification_metrics',
-    'fine_tune',
     'in_holdout',
     'indicators',
 ]

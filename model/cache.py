@@ -9,7 +9,7 @@ CACHED_VERSIONS = 4
 
 
 class ModelCache:
-    """A thread-safe LRU of :class:`~model.predictor.Predictor` keyed by ``(project, version)``.
+    """A thread-safe LRU of :class:`~model.contracts.LoadedModel` keyed by ``(project, version)``.
 
     Args:
         store: the :class:`~model.store.VersionStore` to load from.

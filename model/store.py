@@ -6,11 +6,10 @@ import shutil
 import uuid
 from pathlib import Path
 
+from model.contracts import ModelCard
 from model.device import CPU
 from model.exceptions import ModelNotFoundError
-from model.image_predictor import IMAGE_CLASSIFICATION, ImagePredictor
-from model.predictor import TEXT_CLASSIFICATION, ModelCard, Predictor
-from model.span_predictor import SPANS, SpanPredictor
+from model.task_types import model_class
 
 logger = logging.getLogger(__name__)
 
@@ -19,9 +18,6 @@ MANIFEST = 'manifest.json'
 
 PARTIAL_PREFIX = '.partial-'
 """A version is written under this hidden name, then renamed; it is never listed or loaded."""
-
-MODELS = {TEXT_CLASSIFICATION: Predictor, SPANS: SpanPredictor, IMAGE_CLASSIFICATION: ImagePredictor}
-"""The predictor class of each ``ModelCard.kind``: it saves and loads its weights."""
 
 
 class VersionStore:
@@ -64,9 +60,10 @@ class VersionStore:
             raise ModelNotFoundError(f'version: {version!r} of project {project} is not in {self.root}') from None
 
     def load(self, project, version, runtime=CPU):
-        """The predictor of a saved version (its card's ``kind`` says which class), on ``runtime``'s device."""
+        """The predictor of a saved version (its card's ``kind`` names the task type that loads it), on
+        ``runtime``'s device."""
         card = ModelCard.from_dict(self.manifest(project, version)['card'])
-        return MODELS[card.kind].load(self.path(project, version), card, runtime)
+        return model_class(card.kind).load(self.path(project, version), card, runtime)
 
     def archive(self, project, name):
         """Move every version of ``project`` under the project name ``name``."""

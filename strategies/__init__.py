@@ -5,9 +5,16 @@ from strategies.cold_start import representative
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
 from strategies.scoring import BATCH_STRATEGIES, DEFAULT_STRATEGY, MC_STRATEGIES, STRATEGIES, check_strategy, score
-from strategies.sequence import (SEQUENCE_STRATEGIES, max_token_entropy, min_token_margin,
-                                 mnlp, score_sequences, sequence_bald, token_entropy)
-from strategies.stopping import STOP_KAPPA, STOP_WINDOW, cohen_kappa, stabilized
+from strategies.sequence import (
+                                 SEQUENCE_STRATEGIES,
+                                 max_token_entropy,
+                                 min_token_margin,
+                                 mnlp,
+                                 score_sequences,
+                                 sequence_bald,
+                                 token_entropy,
+)
+from strategies.stopping import STOP_KAPPA, STOP_WINDOW, agreement_threshold, cohen_kappa, stabilized
 from strategies.uncertainty import entropy, least_confidence, margin
 
 __all__ = [
@@ -22,6 +29,7 @@ __all__ = [
     'STRATEGIES',
     'StrategyError',
     'UnknownStrategyError',
+    'agreement_threshold',
     'badge',
     'bald',
     'check_strategy',

@@ -3,8 +3,8 @@ import numpy as np
 
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
-from strategies.exceptions import UnknownStrategyError
 from strategies.diversity import badge, greedy_coreset, selection_scores
+from strategies.exceptions import UnknownStrategyError
 from strategies.uncertainty import entropy, least_confidence, margin
 
 UNCERTAINTY_STRATEGIES = {

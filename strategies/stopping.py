@@ -37,6 +37,18 @@ def cohen_kappa(a, b):
     return (observed - expected) / (1.0 - expected)
 
 
+def agreement_threshold(value):
+    """``value`` as an agreement above which predictions count as stable: a number in (0, 1].
+
+    Raises:
+        ValueError: ``value`` is not such a number.
+    """
+    number = float(value)
+    if not 0.0 < number <= 1.0:
+        raise ValueError(f'expected a number in (0, 1], got {value!r}')
+    return number
+
+
 def stabilized(kappas, threshold=STOP_KAPPA, window=STOP_WINDOW):
     """Whether the last ``window`` agreements all reached ``threshold``.
 

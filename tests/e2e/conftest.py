@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.servers import free_port, stop, wait_until_up
+from support.servers import free_port, stop, wait_until_up
 
 BACKEND_STARTUP_TIMEOUT = 180
 """Seconds ``lsal start`` may take to answer: imports, and the bf16 calibration in the web process and

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.api import Api, backend_project, current_scores, wait_for
-from tests.payloads import IMAGE_CONFIG
+from support.label_studio_api import Api, backend_project, current_scores, wait_for
+from support.payloads import IMAGE_CONFIG
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.e2e.api import Api, backend_project, current_scores, wait_for
-from tests.payloads import LABEL_CONFIG
+from support.label_studio_api import Api, backend_project, current_scores, wait_for
+from support.payloads import LABEL_CONFIG
 from tests.prometheus import value
 
 pytestmark = pytest.mark.e2e

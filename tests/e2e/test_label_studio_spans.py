@@ -1,8 +1,8 @@
 """Span labeling in a real Label Studio: label what /next serves -> fine-tune a tagger -> spans pushed and ordered."""
 import pytest
 
-from tests.e2e.api import Api, backend_project, current_scores, wait_for
-from tests.payloads import SPAN_CONFIG, SPAN_LABELS
+from support.label_studio_api import Api, backend_project, current_scores, wait_for
+from support.payloads import SPAN_CONFIG, SPAN_LABELS
 
 pytestmark = pytest.mark.e2e
 

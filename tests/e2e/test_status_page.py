@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests import payloads
+from support import payloads
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis as redis_py
 
-from tests.servers import free_port
+from support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

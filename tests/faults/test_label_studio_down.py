@@ -4,8 +4,8 @@ from rq.registry import FailedJobRegistry
 
 from backend import create_app
 from backend.project_state import ProjectState
-from tests import payloads
-from tests.e2e.api import Api, current_scores
+from support import payloads
+from support.label_studio_api import Api, current_scores
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ from backend import create_app
 from backend.project_state import ProjectState
 from backend.queues import SCORE, queue_name
 from backend.settings import Settings
-from tests import payloads
+from support import payloads
 from tests.faults.conftest import wait_for
 from tests.integration.test_training import annotate
 

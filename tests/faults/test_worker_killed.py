@@ -6,7 +6,7 @@ from rq.registry import StartedJobRegistry
 
 from backend.project_state import ProjectState
 from backend.train import LEASE_SECONDS
-from tests import payloads
+from support import payloads
 from tests.faults.conftest import wait_for
 from tests.integration.test_training import annotate
 

@@ -3,7 +3,7 @@ import os
 
 from backend.project_state import ProjectState
 from model import VersionStore
-from tests import payloads
+from support import payloads
 from tests.integration.test_training import annotate
 
 FIRST, SECOND = '1.1795558552', '1.1800000000'

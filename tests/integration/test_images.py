@@ -2,7 +2,7 @@
 images fetched over HTTP -> /predict, with the broken images a real project holds."""
 import pytest
 
-from tests import payloads
+from support import payloads
 
 BROKEN = ('broken/missing.png', 'broken/truncated.png', 'broken/bomb.png', 'broken/text.png',
           'broken/unsupported.ppm')

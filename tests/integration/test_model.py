@@ -4,9 +4,10 @@ import logging
 import numpy as np
 import pytest
 
-from model import ModelCache, ModelNotFoundError, Predictor, TrainingConfig, VersionStore, fine_tune
+from model import ModelCache, ModelNotFoundError, TrainingConfig, VersionStore
 from model.acquisition import Acquisition
 from model.device import CPU, MAX_GRADIENT_DIFFERENCE, Runtime, calibrate, choose_bf16
+from model.text_classification import TextPredictor, fine_tune
 
 LABELS = ['business', 'entertainment', 'politics', 'sports', 'tech']
 
@@ -84,7 +85,7 @@ def test_auto_precision_calibrates_once_and_follows_its_own_figures(tiny_encoder
 def test_a_predictor_under_bf16_agrees_with_fp32(predictor, bbc):
     texts = [text for text, _ in bbc[300:340]]
     fp32 = predictor.predict_proba(texts)
-    bf16 = Predictor(predictor.classifier, predictor.tokenizer, predictor.card,
+    bf16 = TextPredictor(predictor.classifier, predictor.tokenizer, predictor.card,
                      Runtime(inference_bf16=True)).predict_proba(texts)
     # Four steps on ten texts leave near ties (margins of 0.001 to 0.09), which bf16's rounding may flip:
     # a class may differ only where fp32's margin is within the two probabilities' difference.

@@ -7,7 +7,7 @@ from backend import create_app
 from backend.model_thread import ModelThread
 from backend.views import ml
 from model.device import Runtime
-from tests import payloads
+from support import payloads
 
 
 def test_calls_run_in_order_on_one_long_lived_thread_and_errors_come_back():

@@ -8,7 +8,7 @@ from backend import create_app
 from backend.cli import main
 from backend.project_state import ProjectState
 from model.task_types import parse_label_config
-from tests import payloads
+from support import payloads
 from tests.prometheus import value
 
 

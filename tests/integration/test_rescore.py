@@ -5,9 +5,9 @@ from backend import create_app
 from backend.label_studio import LabelStudioProject
 from backend.project_state import ProjectState
 from backend.scheduler import request_rescore
-from tests import payloads
+from support import payloads
+from support.label_studio_api import Api, current_scores
 from tests.prometheus import value
-from tests.e2e.api import Api, current_scores
 
 pytestmark = pytest.mark.e2e
 

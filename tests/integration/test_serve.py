@@ -6,7 +6,7 @@ import sys
 
 import requests
 
-from tests.servers import free_port, wait_until_up
+from support.servers import free_port, wait_until_up
 
 
 def test_lsal_serve_runs_gunicorn_workers_and_stops_on_sigterm(env, tmp_path):

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from backend.cli import main
-from backend.simulate import load_dataset
 from model import TrainingConfig
-from model.report import summary_table
-from model.results import read_rounds
-from model.simulation import SimulationConfig, campaigns, run, summarize
 from model.task_types import TextClassification
+from simulation.cli import load_dataset
+from simulation.replay import SimulationConfig, campaigns, run, summarize
+from simulation.report import summary_table
+from simulation.results import read_rounds
 
 FAST = TrainingConfig(max_length=32, epochs=1, min_steps=4)
 
@@ -202,7 +202,7 @@ def test_cli_fails_fast_before_any_training(tmp_path, monkeypatch, capsys):
 
 
 def test_representative_initial_set_differs_from_random_and_is_deterministic(dataset, tiny_encoder):
-    from model.simulation import initial_indices, split
+    from simulation.replay import initial_indices, split
     texts, labels = dataset
     config = SimulationConfig(initial=5, pool_size=60, test_size=40, budget=10, initial_strategy='representative',
                               training=FAST)

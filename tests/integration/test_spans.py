@@ -3,7 +3,7 @@ import pytest
 from rq.job import Job
 
 from backend.project_state import ProjectState
-from tests import payloads
+from support import payloads
 from tests.prometheus import samples, value
 
 LABELS = tuple(payloads.SPAN_LABELS.values())

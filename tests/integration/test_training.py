@@ -7,7 +7,7 @@ from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 from backend.project_state import VERSION_NAME, ProjectState
 from model import VersionStore
-from tests import payloads
+from support import payloads
 
 
 def annotate(client, pairs, first_id=1):
@@ -106,7 +106,8 @@ def test_held_out_metrics_once_there_are_enough_labels(client, run_jobs, bbc, mo
 @pytest.mark.slow
 def test_minilm_fine_tune_is_well_above_chance_on_held_out_bbc_news(minilm, bbc):
     """The real 6-layer weights: 40 labels, 200 held-out articles, 5 classes (chance = 0.2)."""
-    from model import TrainingConfig, classification_metrics, fine_tune, indicators
+    from model import TrainingConfig, classification_metrics, indicators
+    from model.text_classification import fine_tune
     labels = sorted({label for _, label in bbc})
     train, test = bbc[:40], bbc[1000:1200]
     predictor = fine_tune(minilm, [t for t, _ in train], [[label] for _, label in train], labels,

@@ -5,7 +5,7 @@ import threading
 from backend import create_app
 from backend.project_state import ProjectState
 from model import in_holdout
-from tests import payloads
+from support import payloads
 from tests.integration.test_training import annotate
 
 AUTH = {'Authorization': 'Basic ' + base64.b64encode(b'ops:s3cret').decode()}

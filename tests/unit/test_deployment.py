@@ -39,7 +39,7 @@ def test_every_backend_command_is_an_lsal_command(command):
 
 def test_every_variable_the_services_set_is_a_documented_setting():
     readme = (REPO / 'README.md').read_text()
-    settings = {name.upper() for name in Settings.__dataclass_fields__}
+    settings = Settings.variables()
     for name, service in compose()['services'].items():
         for variable in service.get('environment', {}):
             if variable in NOT_SETTINGS:

@@ -1,6 +1,7 @@
 import pytest
 
 from backend.settings import Settings, SettingsError
+from model.task_types import WEIGHT_SETTINGS
 
 
 def test_defaults_and_parsing():
@@ -14,8 +15,16 @@ def test_defaults_and_parsing():
     assert settings.base_model.endswith('model')
     assert (settings.device, settings.inference_bf16) == ('auto', 'auto')
     assert Settings.from_env({'DEVICE': 'CUDA:1', 'INFERENCE_BF16': 'off'}).device == 'cuda:1'
-    assert settings.image_model.endswith('.pth') and settings.image_size == 224
-    assert Settings.from_env({'IMAGE_MODEL': '/w.pth', 'IMAGE_SIZE': '96'}).image_model == '/w.pth'
+    assert settings.weight('image_model').endswith('.pth') and settings.image_size == 224
+    assert Settings.from_env({'IMAGE_MODEL': '/w.pth', 'IMAGE_SIZE': '96'}).weight('image_model') == '/w.pth'
+
+
+def test_each_task_types_pretrained_model_is_a_setting_with_its_default():
+    settings = Settings.from_env({'BASE_MODEL': '/text'})
+    assert set(settings.weights) == set(WEIGHT_SETTINGS) == {'base_model', 'image_model'}
+    assert settings.base_model == settings.weight('base_model') == '/text'
+    assert Settings().weight('image_model') == WEIGHT_SETTINGS['image_model']()
+    assert {'BASE_MODEL', 'IMAGE_MODEL', 'STRATEGY'} <= Settings.variables() and 'WEIGHTS' not in Settings.variables()
 
 
 def test_secrets_stay_out_of_repr():

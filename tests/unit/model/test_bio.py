@@ -1,6 +1,6 @@
 import numpy as np
 
-from model.bio import IGNORED, decode_tags, encode_spans, tag_names
+from model.spans.bio import IGNORED, decode_tags, encode_spans, tag_names
 
 LABELS = ['PER', 'LOC']
 # "Ann Lee in Paris": [CLS] ann lee in par ##is [SEP]

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from model.datasets import DatasetError, from_csv, from_label_studio_export
+from simulation.datasets import DatasetError, from_csv, from_label_studio_export
 
 
 def test_label_studio_export_takes_the_first_usable_annotation(tmp_path):

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from model.evaluation import entity_metrics
+from model.spans import entity_metrics
 
 TRUTH = [
     [(0, 5, 'PER'), (10, 15, 'LOC')],

@@ -1,5 +1,6 @@
 import pytest
 
+from model.label_config import MAX_CONFIG_CHARS, MAX_LABELS
 from model.task_types import (
     ImageClassification,
     LabelConfigError,
@@ -7,7 +8,6 @@ from model.task_types import (
     TextClassification,
     parse_label_config,
 )
-from model.task_types.label_config import MAX_CONFIG_CHARS, MAX_LABELS
 
 SINGLE = '''<View><Header value="Topic"/><Text name="body" value="$article"/>
 <Choices name="topic" toName="body"><Choice value="a"/><Choice value="b" alias="B"/></Choices></View>'''

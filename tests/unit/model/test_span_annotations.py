@@ -1,8 +1,8 @@
 """How a <Labels> annotation becomes a training example, and what is refused."""
 import pytest
 
+from model.spans.task_type import resolve_overlaps
 from model.task_types import AnnotationRejected, Reader, parse_label_config
-from model.task_types.spans import resolve_overlaps
 
 CONFIG = parse_label_config('<View><Labels name="ent" toName="tweet"><Label value="Person"/>'
                             '<Label value="Place"/></Labels><Text name="tweet" value="$content"/></View>')

@@ -2,8 +2,15 @@ import json
 
 import pytest
 
-from model.datasets import (SPAN_DATASETS, DatasetError, export_has_spans, from_conll,
-                            spans_from_label_studio_export, wnut16)
+from simulation.datasets import (
+    SPAN_DATASETS,
+    DatasetError,
+    export_has_spans,
+    from_conll,
+    spans_from_label_studio_export,
+    wnut16,
+)
+
 
 def test_conll_spans_cover_the_entity_words(tmp_path):
     path = tmp_path / 'train.conll'

@@ -1,9 +1,9 @@
 """How many optimizer steps a fine-tune takes, by number of labeled examples."""
 import pytest
 
-from model.task_types.image_classification import ImageClassification
-from model.task_types.spans import SpanLabeling
-from model.task_types.text_classification import TextClassification
+from model.image_classification import ImageClassification
+from model.spans.task_type import SpanLabeling
+from model.text_classification import TextClassification
 from model.training import TrainingConfig
 
 

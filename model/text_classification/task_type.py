@@ -1,11 +1,12 @@
 """Text classification: one ``<Choices>`` over one ``<Text>``."""
 from dataclasses import dataclass
 
+from model.classification import Classification
 from model.device import CPU
-from model.predictor import TEXT_CLASSIFICATION
-from model.task_types.classification import Classification
-from model.task_types.label_config import inline_text_field
-from model.training import fine_tune
+from model.label_config import inline_text_field
+from model.text_classification.predictor import TextPredictor
+from model.text_classification.training import TEXT_CLASSIFICATION, fine_tune
+from model.transformer import default_text_model, text_embedder
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class TextClassification(Classification):
     """Choices over a text. Examples are ``{"task", "text", "choices"}``."""
 
     NAME = TEXT_CLASSIFICATION
+    MODEL = TextPredictor
     OBJECT = 'Text'
     # From 10 to 40 labels, one step per label (at least 24) took half the time of 64 steps for about
     # one accuracy point less (up to 2.7 on BBC News): the first versions come sooner, and each is
@@ -20,6 +22,8 @@ class TextClassification(Classification):
     RECIPE = {'few_labels_min_steps': 24}
 
     field_of = staticmethod(inline_text_field)
+    default_weights = staticmethod(default_text_model)
+    pretrained_embedder = staticmethod(text_embedder)
 
     def input_of(self, task, reader):
         """The task's text, cut at ``reader.max_chars`` characters (the model reads far fewer tokens)."""

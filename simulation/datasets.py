@@ -8,11 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from model.exceptions import ModelError
-
-
-class DatasetError(ModelError):
-    """A dataset that is not installed or does not have the expected shape."""
+from simulation.exceptions import DatasetError
 
 
 def _package_dir(package, pip_name):

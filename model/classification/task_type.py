@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.classification.predictor import choices_from
 from model.evaluation import classification_metrics, indicators
-from model.predictor import choices_from
-from model.task_types.base import AnnotationRejected, TaskType
-from model.task_types.label_config import label_values
+from model.label_config import label_values
+from model.task_type import AnnotationRejected, TaskType
 from strategies import STRATEGIES, cohen_kappa
 
 
@@ -25,6 +25,7 @@ class Classification(TaskType):
     CONTROL = 'Choices'
     STRATEGIES = STRATEGIES
     METRIC = 'accuracy'
+    HELD_OUT_GAUGES = {'accuracy': 'accuracy', 'macro_f1': 'macro_f1'}
     AGREEMENT = 'cohen_kappa'
     CURVE_METRICS = ('accuracy', 'macro_f1')
 

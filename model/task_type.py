@@ -2,11 +2,8 @@
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from transformers import AutoModel
-
 from model.device import CPU
-from model.inference import embed_texts
-from model.training import TrainingConfig, load_tokenizer
+from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY
 
 
@@ -55,7 +52,10 @@ class TaskType(ABC):
     labels: tuple
 
     NAME = ''
-    """The type's name in ``/versions`` and version manifests."""
+    """The type's name in ``/versions``, and the ``kind`` of its versions' :class:`~model.contracts.ModelCard`."""
+
+    MODEL = None
+    """The :class:`~model.contracts.LoadedModel` class of its versions: the store saves and loads them with it."""
 
     CONTROL = ''
     """The control tag it serves."""
@@ -73,6 +73,13 @@ class TaskType(ABC):
     METRIC = ''
     """The held-out metric that sums up a version (a key of :meth:`evaluate`'s answer)."""
 
+    HELD_OUT_GAUGES = {}
+    """Prometheus gauges of a version's held-out metrics: gauge name (``lsal_model_<name>``) -> metric key."""
+
+    PER_LABEL_GAUGES = {}
+    """Gauges of a metric per label: gauge name -> ``(metric key of a {label: value} dict, the label's
+    Prometheus name, documentation)``."""
+
     AGREEMENT = ''
     """What :meth:`agreement` measures, as ``/versions`` names it."""
 
@@ -84,6 +91,11 @@ class TaskType(ABC):
 
     BASE_MODEL = 'base_model'
     """The setting that names the pretrained model it fine-tunes (``BASE_MODEL``)."""
+
+    @staticmethod
+    @abstractmethod
+    def default_weights():
+        """The pretrained model :attr:`BASE_MODEL` names when it is not set (a local path where a package ships it)."""
 
     INPUT = 'text'
     """The key of an example that holds the task's data value."""
@@ -162,7 +174,7 @@ class TaskType(ABC):
 
     @abstractmethod
     def fine_tune(self, base_model, examples, training, runtime=CPU):
-        """A predictor fine-tuned on :meth:`loaded` ``examples`` with the :class:`~model.TrainingConfig`
+        """A predictor fine-tuned on :meth:`loaded` ``examples`` with the :class:`~model.training.TrainingConfig`
         ``training``, on the :class:`~model.device.Runtime` ``runtime``."""
 
     def evaluate(self, predictor, examples):
@@ -195,8 +207,7 @@ class TaskType(ABC):
         """Counts about the training data worth a line in the version summary (JSON dict)."""
         return {}
 
+    @abstractmethod
     def pretrained_embedder(self, base_model, training, runtime=CPU):
         """``embed(inputs)``: embeddings ``(len(inputs), hidden_size)`` by the pretrained encoder, before any
         fine-tuning (for the cold start); ``training`` is the :class:`~model.training.TrainingConfig`."""
-        encoder, tokenizer = AutoModel.from_pretrained(base_model), load_tokenizer(base_model)
-        return lambda inputs: embed_texts(encoder, tokenizer, inputs, training.max_length, runtime)

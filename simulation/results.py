@@ -4,7 +4,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from model.exceptions import ModelError
+from simulation.exceptions import SettingsMismatchError
 
 
 def round_fields(metrics):
@@ -17,10 +17,6 @@ _PARSERS = {'dataset': str, 'strategy': str}
 """Columns that are not numbers; the rest are (``seed``, ``round`` and ``labels`` integers)."""
 
 _INTEGERS = ('seed', 'round', 'labels')
-
-
-class SettingsMismatchError(ModelError):
-    """The folder holds the results of a simulation with other settings."""
 
 
 class ResultsFolder:

@@ -2,24 +2,16 @@
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from model.classification import Classification
 from model.device import CPU
-from model.image_predictor import IMAGE_CLASSIFICATION, fine_tune_images, image_embedder
+from model.image_classification.network import default_image_model
+from model.image_classification.predictor import ImagePredictor
+from model.image_classification.training import IMAGE_CLASSIFICATION, fine_tune_images, image_embedder
 from model.images import ImageUnreadable, read_image
-from model.task_types.classification import Classification
-from model.task_types.label_config import LabelConfigError
+from model.label_config import image_field
 
 READ_THREADS = 8
 """Images fetched and decoded at once (downloads wait on the network, decoding releases the GIL)."""
-
-
-def image_field(image):
-    """The task data key an ``<Image value="$field">`` shows."""
-    value = image.get('value', '')
-    if not value.startswith('$') or len(value) < 2 or image.get('valueList'):
-        raise LabelConfigError(f'label_config: <Image name="{image.get("name")}"> must show one image from a task '
-                               f'field, like value="$image" (found value="{value}"'
-                               f'{", valueList" if image.get("valueList") else ""})')
-    return value[1:]
 
 
 def _named(value):
@@ -33,6 +25,7 @@ class ImageClassification(Classification):
     :meth:`loaded` examples also hold its ``pixels``."""
 
     NAME = IMAGE_CLASSIFICATION
+    MODEL = ImagePredictor
     OBJECT = 'Image'
     BASE_MODEL = 'image_model'
     INPUT = 'image'
@@ -43,6 +36,8 @@ class ImageClassification(Classification):
     DEFAULT_STRATEGY = 'margin'
 
     field_of = staticmethod(image_field)
+    default_weights = staticmethod(default_image_model)
+    pretrained_embedder = staticmethod(image_embedder)
 
     def read(self, tasks, reader):
         """Each task's image as RGB ``uint8`` of ``reader.image_size``; an image that cannot be fetched
@@ -61,9 +56,6 @@ class ImageClassification(Classification):
     def fine_tune(self, base_model, examples, training, runtime=CPU):
         return fine_tune_images(base_model, [e['pixels'] for e in examples], [e['choices'] for e in examples],
                                 list(self.labels), multi_label=self.multi_label, config=training, runtime=runtime)
-
-    def pretrained_embedder(self, base_model, training, runtime=CPU):
-        return image_embedder(base_model, training.image_size, runtime)
 
     def _read(self, values, task_ids, reader):
         def one(value, task_id):

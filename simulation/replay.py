@@ -1,11 +1,11 @@
 """Replay the active-learning loop on an already-labeled dataset (``lsal simulate``).
 
-The same task type (:class:`~model.task_types.TaskType`: fine-tuning,
+The same task type (:class:`~model.task_type.TaskType`: fine-tuning,
 evaluation, agreement) and the same scoring (:class:`~model.acquisition.Acquisition`)
 that serve Label Studio run here: a simulated annotator labels the ``batch``
 lowest-scored pool texts each round. A dataset is a list of training examples
 as the task type stores them (``{"task", "text", "choices"}``, ``{"task", "text", "spans"}``
-or ``{"task", "image", "choices"}``), :meth:`~model.task_types.TaskType.loaded`.
+or ``{"task", "image", "choices"}``), :meth:`~model.task_type.TaskType.loaded`.
 """
 import time
 from dataclasses import dataclass, field, replace

@@ -1,14 +1,14 @@
 """Present a simulation's results: a summary table and a learning-curve plot."""
 import numpy as np
 
-from model.simulation import BASELINE, TARGET_FRACTION
+from simulation.replay import BASELINE, TARGET_FRACTION
 
 
 def summary_table(summary, metric='accuracy', target_fraction=TARGET_FRACTION):
     """A Markdown table: ``metric`` at label counts and area under the curve, mean ± std over seeds.
 
     A column gives each area's difference to the baseline's on the same seed,
-    in points of ``metric`` (``aulc_gain`` of :func:`~model.simulation.summarize`).
+    in points of ``metric`` (``aulc_gain`` of :func:`~simulation.replay.summarize`).
     """
     prefix = f'{metric}@'
     counts = sorted({key for entry in summary.values() for key in entry if key.startswith(prefix)},

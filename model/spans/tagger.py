@@ -3,13 +3,13 @@ from dataclasses import dataclass
 
 import torch
 
-from model.classifier import EncoderWithHead
+from model.transformer import TransformerWithHead
 
 WINDOW_STRIDE_FRACTION = 4
 """A long text is cut into windows of ``max_length`` tokens overlapping by ``max_length // 4``."""
 
 
-class TokenTagger(EncoderWithHead):
+class TokenTagger(TransformerWithHead):
     """Encoder + dropout + linear head applied to each token's embedding."""
 
     def embed(self, input_ids, attention_mask):

@@ -8,13 +8,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from backend.media import MediaFiles
-from backend.settings import agreement_threshold
 from model.acquisition import MC_PASSES
-from model.datasets import (
+from model.spans import clean_spans
+from model.task_types import STRATEGY_NAMES, ImageClassification, Reader, SpanLabeling, TextClassification
+from simulation.datasets import (
     DATASETS,
     SPAN_DATASETS,
-    DatasetError,
     export_has_spans,
     from_conll,
     from_csv,
@@ -23,12 +22,11 @@ from model.datasets import (
     mnist,
     spans_from_label_studio_export,
 )
-from model.report import check_plotting, plot_curves, summary_table
-from model.results import ResultsFolder, SettingsMismatchError, round_fields
-from model.simulation import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
-from model.task_types import STRATEGY_NAMES, ImageClassification, Reader, SpanLabeling, TextClassification
-from model.task_types.spans import clean_spans
-from strategies import STOP_WINDOW, StrategyError, check_strategy
+from simulation.exceptions import SimulationError, SimulationInputError
+from simulation.replay import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
+from simulation.report import check_plotting, plot_curves, summary_table
+from simulation.results import ResultsFolder, round_fields
+from strategies import STOP_WINDOW, StrategyError, agreement_threshold, check_strategy
 
 IMAGE_DATASETS = {'mnist': mnist}
 """Built-in image sets: a function of the folder they are rendered into."""
@@ -36,9 +34,8 @@ IMAGE_DATASETS = {'mnist': mnist}
 DATASET_CACHE = Path.home() / '.cache' / 'lsal' / 'datasets'
 """Where built-in image sets are rendered as files."""
 
-
-class SimulationInputError(ValueError):
-    """Arguments of ``lsal simulate`` that cannot run."""
+DEFAULT_OUT = 'simulation-results'
+"""The output folder unless ``--out`` names one."""
 
 
 def add_simulate_parser(commands):
@@ -80,7 +77,7 @@ def add_simulate_parser(commands):
                          help='bfloat16 inference (faster only on CPUs with AMX; much slower without)')
     command.add_argument('--stop-agreement', type=_threshold, default=None,
                          help='kappa for the stop-signal column (default: STOP_AGREEMENT, 0.99)')
-    command.add_argument('--out', default='simulation', help='output folder')
+    command.add_argument('--out', default=DEFAULT_OUT, help='output folder')
     command.add_argument('--resume', action='store_true',
                          help='keep the campaigns an earlier run with the same settings finished in --out '
                               'and run only the others; the report covers every campaign there')
@@ -162,10 +159,13 @@ def _fingerprint(texts, targets):
     return hashlib.sha256(json.dumps([texts, targets]).encode()).hexdigest()
 
 
-def run_simulation(settings, args, extra_runs=()):
+def run_simulation(settings, args, fetch=None, extra_runs=()):
     """Entry point of ``lsal simulate``.
 
-    ``extra_runs`` are callables like :func:`~model.simulation.campaigns` with
+    ``settings`` are the backend's (``image_size``, ``strategy``,
+    ``stop_agreement`` and ``weight(name)`` are read). ``fetch(value, task_id)``
+    gives the local path of an image a dataset names by URL; None: every image
+    is a local path. ``extra_runs`` are callables like :func:`~simulation.replay.campaigns` with
     a ``strategies`` attribute (the names their rows carry) and a
     ``task_types`` one (the names of the types they can run); their campaigns
     join the same report (the benchmark adds small-text this way).
@@ -175,7 +175,7 @@ def run_simulation(settings, args, extra_runs=()):
         task_type, examples, fingerprint = load_dataset(args.dataset, args.text_column, args.label_column,
                                                         args.image_column)
         image_size = args.image_size or settings.image_size
-        examples, unreadable = task_type.loaded(examples, Reader(fetch=_fetch(settings), image_size=image_size))
+        examples, unreadable = task_type.loaded(examples, Reader(fetch=fetch, image_size=image_size))
         if unreadable:
             print(f'{len(unreadable)} example(s) left out, first: {unreadable[0]}')
         reason = task_type.untrainable(examples)
@@ -194,10 +194,10 @@ def run_simulation(settings, args, extra_runs=()):
         config.check_size(len(examples))
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
-        base_model = getattr(settings, task_type.BASE_MODEL)
+        base_model = settings.weight(task_type.BASE_MODEL)
         folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, base_model, config, task_type),
                                rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
-    except (DatasetError, SettingsMismatchError, StrategyError, ValueError, ModuleNotFoundError) as error:
+    except (SimulationError, StrategyError, ValueError, ModuleNotFoundError) as error:
         raise SimulationInputError(str(error)) from None
     except OSError as error:  # a dataset it cannot read, an --out it cannot write
         raise SimulationInputError(f'{error.filename}: {error.strerror}') from None
@@ -222,18 +222,6 @@ def run_simulation(settings, args, extra_runs=()):
     _write_report(folder, config, name, f'{len(examples)} {task_type.INPUT}s', len(seeds), task_type.METRIC, full,
                   args.target_fraction, stop_agreement)
     return 0
-
-
-def _fetch(settings):
-    """Local files as they are; URLs through Label Studio where the settings name one."""
-    media = MediaFiles(settings, DATASET_CACHE / 'media') if settings.label_studio_enabled else None
-
-    def fetch(value, task_id):
-        if Path(value).is_file() or media is None:
-            return value
-        return media(value, task_id)
-
-    return fetch
 
 
 def _campaign_settings(name, data, base_model, config, task_type):

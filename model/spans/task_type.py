@@ -8,11 +8,12 @@ a span, and draws a prediction's ``start``/``end`` as code points
 from dataclasses import dataclass
 
 from model.device import CPU
-from model.evaluation import entity_metrics
-from model.span_predictor import SPANS
-from model.span_training import fine_tune_spans
-from model.task_types.base import AnnotationRejected, TaskType
-from model.task_types.label_config import LabelConfigError, inline_text_field, label_values
+from model.label_config import LabelConfigError, inline_text_field, label_values
+from model.spans.metrics import entity_metrics
+from model.spans.predictor import SpanPredictor
+from model.spans.training import SPANS, fine_tune_spans
+from model.task_type import AnnotationRejected, TaskType
+from model.transformer import default_text_model, text_embedder
 from strategies import SEQUENCE_STRATEGIES
 
 
@@ -55,10 +56,14 @@ class SpanLabeling(TaskType):
     """
 
     NAME = SPANS
+    MODEL = SpanPredictor
     CONTROL = 'Labels'
     OBJECT = 'Text'
     STRATEGIES = SEQUENCE_STRATEGIES
     METRIC = 'f1'
+    HELD_OUT_GAUGES = {'entity_precision': 'precision', 'entity_recall': 'recall', 'entity_f1': 'f1'}
+    PER_LABEL_GAUGES = {
+        'entity_type_f1': ('per_type', 'type', 'Held-out entity F1 of each type for the current version.')}
     AGREEMENT = 'entity_f1'
     CURVE_METRICS = ('f1', 'precision', 'recall')
     # Tags are sparse and entities rare: twice the rate and more passes than classification. On
@@ -67,6 +72,9 @@ class SpanLabeling(TaskType):
     # On WNUT-16 (3 seeds) margin led random by 3.4 AULC points, the most of any strategy on every seed,
     # with no dropout passes (benchmarks/README.md, "Span labeling").
     DEFAULT_STRATEGY = 'margin'
+
+    default_weights = staticmethod(default_text_model)
+    pretrained_embedder = staticmethod(text_embedder)
 
     @classmethod
     def from_config(cls, config, control):

@@ -6,7 +6,7 @@ import torch
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-from model.classifier import EncoderWithHead
+from model.contracts import EncoderWithHead
 from model.exceptions import ModelNotFoundError
 
 ARCHITECTURE = 'efficientnet-lite0'

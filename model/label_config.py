@@ -61,6 +61,16 @@ def inline_text_field(text):
     return value[1:]
 
 
+def image_field(image):
+    """The task data key an ``<Image value="$field">`` shows."""
+    value = image.get('value', '')
+    if not value.startswith('$') or len(value) < 2 or image.get('valueList'):
+        raise LabelConfigError(f'label_config: <Image name="{image.get("name")}"> must show one image from a task '
+                               f'field, like value="$image" (found value="{value}"'
+                               f'{", valueList" if image.get("valueList") else ""})')
+    return value[1:]
+
+
 def label_values(control, child_tag, minimum):
     """The distinct values of ``control``'s ``child_tag`` children (alias first), in config order."""
     values = tuple(c.get('alias') or c.get('value') for c in control.iter(child_tag))

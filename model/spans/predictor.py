@@ -4,13 +4,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from model.bio import decode_tags
-from model.predictor import LoadedModel
-from model.tagger import TokenTagger, tokenize_windows, window_tensors
+from model.spans.bio import decode_tags
+from model.spans.tagger import TokenTagger, tokenize_windows, window_tensors
+from model.transformer import TransformerModel
 from strategies import score_sequences
-
-SPANS = 'spans'
-"""``ModelCard.kind`` of a span tagger."""
 
 TEXTS_PER_CHUNK = 256
 """Texts tokenized and merged at a time, so memory stays flat over a large pool."""
@@ -37,8 +34,8 @@ class SpanInference:
     mc_token_probabilities: list = None
 
 
-class SpanPredictor(LoadedModel):
-    """Batched inference with a :class:`~model.tagger.TokenTagger`; ``card.labels`` are the entity labels.
+class SpanPredictor(TransformerModel):
+    """Batched inference with a :class:`~model.spans.tagger.TokenTagger`; ``card.labels`` are the entity labels.
 
     A text longer than ``card.max_length`` tokens is read in overlapping
     windows; a token seen by two windows gets the mean of its two embeddings.
@@ -66,7 +63,6 @@ class SpanPredictor(LoadedModel):
                 in zip(texts, inference.offsets, inference.token_probabilities)]
 
     def scores(self, strategy, inference, rng, labeled_embeddings=None, batch_size=None):
-        """Acquisition scores of shape ``(num_texts,)`` (lower = label first)."""
         return score_sequences(strategy, inference.token_probabilities, rng,
                                mc_token_probabilities=inference.mc_token_probabilities,
                                embeddings=inference.embeddings, labeled_embeddings=labeled_embeddings,

@@ -1,15 +1,19 @@
-"""Fine-tune a :class:`~model.tagger.TokenTagger` on texts with entity spans."""
+"""Fine-tune a :class:`~model.spans.tagger.TokenTagger` on texts with entity spans."""
 import numpy as np
 import torch
 from torch import nn
 
-from model.bio import IGNORED, encode_spans, tag_names
+from model.contracts import ModelCard
 from model.device import CPU
 from model.exceptions import TrainingDataError
-from model.predictor import ModelCard
-from model.span_predictor import SPANS, SpanPredictor
-from model.tagger import TokenTagger, pad, tokenize_windows, window_tensors
-from model.training import TrainingConfig, load_tokenizer, train_steps
+from model.spans.bio import IGNORED, encode_spans, tag_names
+from model.spans.predictor import SpanPredictor
+from model.spans.tagger import TokenTagger, pad, tokenize_windows, window_tensors
+from model.training import TrainingConfig
+from model.transformer import load_tokenizer, train_steps
+
+SPANS = 'spans'
+"""``ModelCard.kind`` of a span tagger."""
 
 MAX_TAG_WEIGHT = 10.0
 """Cap on the loss weight of a rare tag relative to ``O``."""
