@@ -78,6 +78,17 @@ class Context:
         """The pretrained model the task type fine-tunes (``BASE_MODEL`` for text, ``IMAGE_MODEL`` for images)."""
         return self.settings.weight(task_type.BASE_MODEL)
 
+    def task_type(self, project):
+        """The project's :class:`~model.task_type.TaskType` with its options (None before any label config)."""
+        return self.configured(project.task_type(), project)
+
+    def configured(self, task_type, project):
+        """``task_type`` with its options: the project's extra params, else the settings (``project`` may be
+        None)."""
+        if task_type is None:
+            return None
+        return task_type.configured({**self.settings.options, **(project.params() if project is not None else {})})
+
     def project_setting(self, project, name):
         """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""
         default = getattr(self.settings, name)

@@ -45,7 +45,7 @@ def rescore_project(project_id, version):
     project = ctx.project(project_id)
     if project.current_version() != version:
         return {'status': 'skipped', 'reason': f'{version} is no longer the current version'}
-    task_type = project.task_type()
+    task_type = ctx.task_type(project)
     label_studio = LabelStudioProject.for_project(ctx, project)
     predictor = ctx.models.get(project.id, version)
     if predictor.card.kind != task_type.NAME:
@@ -82,7 +82,7 @@ def cold_start_project(project_id):
     project = ctx.project(project_id)
     if project.current_version() is not None:
         return {'status': 'skipped', 'reason': 'the project already has a trained version'}
-    task_type = project.task_type()
+    task_type = ctx.task_type(project)
     label_studio = LabelStudioProject.for_project(ctx, project)
     embed = task_type.pretrained_embedder(ctx.base_model(task_type), ctx.training_config(task_type), ctx.runtime)
     tasks, embeddings = [], []

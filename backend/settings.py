@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, fields
 
 from model.acquisition import MC_PASSES
 from model.device import device_name
-from model.task_types import STRATEGY_NAMES, WEIGHT_SETTINGS, Reader
+from model.task_types import OPTIONS, STRATEGY_NAMES, WEIGHT_SETTINGS, Reader
 from model.training import TrainingConfig
 from strategies import STOP_KAPPA, agreement_threshold, check_strategy
 
@@ -66,7 +66,9 @@ class Settings:
     recipe (:attr:`~model.task_type.TaskType.RECIPE`), ``strategy`` its
     :attr:`~model.task_type.TaskType.DEFAULT_STRATEGY`. ``weights`` maps each
     task type's pretrained-model setting (``BASE_MODEL``, ``IMAGE_MODEL``, ...;
-    :data:`~model.task_types.WEIGHT_SETTINGS`) in lower case to its value.
+    :data:`~model.task_types.WEIGHT_SETTINGS`) in lower case to its value;
+    ``options`` holds the task types' options set in the environment
+    (:data:`~model.task_types.OPTIONS`, such as ``BOX_THRESHOLD``).
 
     Secrets are left out of ``repr`` so that logging the settings leaks nothing.
     """
@@ -74,6 +76,7 @@ class Settings:
     redis_url: str = ''
     model_dir: str = 'models'
     weights: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
     label_studio_url: str = ''
     label_studio_api_key: str = field(default='', repr=False)
     basic_auth_user: str = ''
@@ -118,18 +121,24 @@ class Settings:
             SettingsError: a variable that does not parse, named with its value.
         """
         environ = os.environ if environ is None else environ
-        values = {}
+        values, options = {}, {}
         for spec in fields(cls):
             name = spec.name.upper()
-            if name not in environ or spec.name == 'weights':
+            if name not in environ or spec.name in ('weights', 'options'):
                 continue
             parse = _PARSERS.get(spec.name, spec.type if spec.type is not bool else _flag)
             try:
                 values[spec.name] = parse(environ[name])
             except ValueError as error:
                 raise SettingsError(f'{name}: {error}') from None
+        for name, parse in OPTIONS.items():
+            if name.upper() in environ:
+                try:
+                    options[name] = parse(environ[name.upper()])
+                except ValueError as error:
+                    raise SettingsError(f'{name.upper()}: {error}') from None
         weights = {name: environ.get(name.upper()) or default() for name, default in WEIGHT_SETTINGS.items()}
-        settings = cls(**values, weights=weights)
+        settings = cls(**values, weights=weights, options=options)
         if bool(settings.basic_auth_user) != bool(settings.basic_auth_pass):
             raise SettingsError('BASIC_AUTH_USER and BASIC_AUTH_PASS: set both or neither')
         return settings
@@ -137,8 +146,8 @@ class Settings:
     @classmethod
     def variables(cls):
         """The name of every environment variable read."""
-        return {spec.name.upper() for spec in fields(cls) if spec.name != 'weights'} | {
-            name.upper() for name in WEIGHT_SETTINGS}
+        return {spec.name.upper() for spec in fields(cls) if spec.name not in ('weights', 'options')} | {
+            name.upper() for name in (*WEIGHT_SETTINGS, *OPTIONS)}
 
     def weight(self, name):
         """The pretrained model the setting ``name`` (a :data:`~model.task_types.WEIGHT_SETTINGS` key) names."""

@@ -73,7 +73,7 @@ def _wait_for_lease(project, token, timeout):
 
 
 def _train(ctx, project, token):
-    task_type = project.task_type()
+    task_type = ctx.task_type(project)
     if task_type is None:
         return _skipped(project, 'no label config seen yet (connect the project, or send a webhook)')
     labels_from = 'redis'

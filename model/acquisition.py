@@ -1,7 +1,7 @@
 """Run the model over a pool and hand the strategies what they need."""
 from dataclasses import dataclass
 
-from strategies import BATCH_STRATEGIES, MC_STRATEGIES, representative, selection_scores
+from strategies import BATCH_STRATEGIES, representative, selection_scores
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -36,8 +36,7 @@ class Acquisition:
             ``(inference, scores)``: the predictor's inference (its
             ``Inference`` or ``SpanInference``) and an array of shape ``(len(texts),)``.
         """
-        passes = self.mc_passes if self.strategy in MC_STRATEGIES else 0
-        inference = predictor.infer(texts, mc_passes=passes, rng=rng)
+        inference = predictor.inference_for(self.strategy, texts, self.mc_passes, rng)
         labeled = None
         if self.strategy == 'coreset' and len(self.labeled_texts):
             labeled = predictor.embed(list(self.labeled_texts))

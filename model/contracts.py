@@ -6,6 +6,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from model.device import CPU
+from strategies import MC_STRATEGIES
 
 LEGACY_KIND = 'text_classification'
 """``ModelCard.kind`` of versions saved before kinds existed (all were text classifiers)."""
@@ -72,6 +73,10 @@ class LoadedModel(ABC):
     @abstractmethod
     def infer(self, inputs, mc_passes=0, rng=None):
         """One pass over ``inputs``: what the task type's strategies read."""
+
+    def inference_for(self, strategy, inputs, mc_passes, rng):
+        """:meth:`infer` with what ``strategy`` reads: ``mc_passes`` stochastic passes for the MC strategies."""
+        return self.infer(inputs, mc_passes=mc_passes if strategy in MC_STRATEGIES else 0, rng=rng)
 
     @abstractmethod
     def scores(self, strategy, inference, rng, labeled_embeddings=None, batch_size=None):

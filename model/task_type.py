@@ -1,6 +1,6 @@
 """What every task type shares: one control over one data object of a labeling config."""
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from model.device import CPU
 from model.training import TrainingConfig
@@ -86,6 +86,10 @@ class TaskType(ABC):
     CURVE_METRICS = ()
     """The metrics ``lsal simulate`` records per round, :attr:`METRIC` first."""
 
+    OPTIONS = {}
+    """Settings of the type that a project may override in its extra params: name -> parser (the value, or a
+    ``ValueError`` saying what is expected). Each is a field of the type whose default is the setting's."""
+
     RECIPE = {}
     """Fine-tuning hyper-parameters that differ from :class:`~model.training.TrainingConfig`'s defaults."""
 
@@ -104,6 +108,10 @@ class TaskType(ABC):
     @abstractmethod
     def from_config(cls, config, control):
         """The type for ``control`` (an element of ``config``, a :class:`LabelConfig`)."""
+
+    def configured(self, options):
+        """This type with the values of its :attr:`OPTIONS` that ``options`` (a dict of any settings) holds."""
+        return replace(self, **{name: value for name, value in options.items() if name in self.OPTIONS})
 
     @classmethod
     def training_config(cls, **settings):

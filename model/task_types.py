@@ -21,6 +21,9 @@ WEIGHT_SETTINGS = {task_type.BASE_MODEL: task_type.default_weights for task_type
 HELD_OUT_GAUGES = {name: key for task_type in TASK_TYPES for name, key in task_type.HELD_OUT_GAUGES.items()}
 """Gauge name (``lsal_model_<name>``) -> key of a version's held-out metrics, over every type."""
 
+OPTIONS = {name: parse for task_type in TASK_TYPES for name, parse in task_type.OPTIONS.items()}
+"""Every task type's options (:attr:`~model.task_type.TaskType.OPTIONS`): name -> parser."""
+
 PER_LABEL_GAUGES = {name: spec for task_type in TASK_TYPES for name, spec in task_type.PER_LABEL_GAUGES.items()}
 """Gauge name -> ``(metric key, label name, documentation)`` of the metrics given per label, over every type."""
 
@@ -68,6 +71,6 @@ def parse_label_config(xml):
     return task_type.from_config(config, control)
 
 
-__all__ = ['HELD_OUT_GAUGES', 'PER_LABEL_GAUGES', 'STRATEGY_NAMES', 'TASK_TYPES', 'WEIGHT_SETTINGS',
+__all__ = ['HELD_OUT_GAUGES', 'OPTIONS', 'PER_LABEL_GAUGES', 'STRATEGY_NAMES', 'TASK_TYPES', 'WEIGHT_SETTINGS',
            'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'Reader', 'SpanLabeling', 'TaskType',
            'TextClassification', 'model_class', 'parse_label_config']

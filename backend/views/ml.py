@@ -9,7 +9,7 @@ from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED
 from backend.scheduler import catch_up
 from backend.views.common import context, count, json_object, model_thread
-from model.task_types import STRATEGY_NAMES, LabelConfigError, parse_label_config
+from model.task_types import OPTIONS, STRATEGY_NAMES, LabelConfigError, parse_label_config
 from strategies import check_strategy
 
 logger = logging.getLogger(__name__)
@@ -20,8 +20,10 @@ PROJECT_PARAMS = {
     'strategy': lambda value: check_strategy(value, STRATEGY_NAMES),
     'train_every': lambda value: _positive_int('train_every', value),
     'uncertainty_sampling': lambda value: _boolean('uncertainty_sampling', value),
+    **{name: lambda value, name=name, parse=parse: _option(name, parse, value) for name, parse in OPTIONS.items()},
 }
-"""Settings a project may override through the model's "extra params" in Label Studio."""
+"""Settings a project may override through the model's "extra params" in Label Studio (the task types'
+options among them)."""
 
 
 @bp.get('/')
@@ -68,7 +70,7 @@ def predict():
     xml = body.get('label_config')
     if xml is not None and not isinstance(xml, str):
         raise RequestError('label_config: expected the labeling config as XML text')
-    task_type = parse_label_config(xml) if xml else project and project.task_type()
+    task_type = ctx.configured(parse_label_config(xml), project) if xml else project and ctx.task_type(project)
     if not task_type:
         raise RequestError('label_config: missing, and no config is stored for this project')
     _check_size(tasks, task_type, ctx.settings)
@@ -122,6 +124,13 @@ def _positive_int(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise RequestError(f'extra_params.{name}: expected an integer >= 1, got {value!r}')
     return value
+
+
+def _option(name, parse, value):
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as error:
+        raise RequestError(f'extra_params.{name}: {error}') from None
 
 
 def _boolean(name, value):

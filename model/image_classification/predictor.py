@@ -18,8 +18,8 @@ IMAGES_PER_BATCH = 32
 
 class ImagePredictor(ClassifierModel):
     """Batched inference with an :class:`~model.image_classification.network.ImageClassifier`; inputs are
-    RGB ``uint8`` arrays (:func:`~model.images.read_image`). It runs in fp32: the bfloat16 calibration
-    measures the text encoder."""
+    RGB ``uint8`` arrays or :class:`~model.images.SizedImage` (:func:`~model.images.read_image`). It runs
+    in fp32: the bfloat16 calibration measures the text encoder."""
 
     def __init__(self, classifier, card, runtime=CPU):
         super().__init__(classifier, card, runtime.without_bf16())

@@ -18,7 +18,7 @@ def fine_tune_images(weights, images, targets, labels, multi_label=False, config
     :class:`ImagePredictor`.
 
     Args:
-        images: RGB ``uint8`` arrays (:func:`~model.images.read_image`).
+        images: RGB ``uint8`` arrays or :class:`~model.images.SizedImage` (:func:`~model.images.read_image`).
         targets, labels, multi_label: as for :func:`~model.text_classification.fine_tune`.
         config: the :class:`~model.training.TrainingConfig` (``image_size`` is the side the encoder reads).
 

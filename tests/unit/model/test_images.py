@@ -13,11 +13,25 @@ def test_reads_rgb_at_the_asked_size_from_grey_and_palette_images(tmp_path):
     Image.new('L', (28, 28), 255).save(tmp_path / 'grey.png')
     Image.new('P', (50, 20), 3).save(tmp_path / 'palette.gif')
     Image.new('RGB', (300, 200), (0, 0, 255)).save(tmp_path / 'photo.jpg', quality=95)
-    grey = read_image(tmp_path / 'grey.png', 32, **LIMITS)
+    grey = read_image(tmp_path / 'grey.png', 32, **LIMITS).pixels
     assert grey.shape == (32, 32, 3) and grey.dtype == np.uint8 and (grey == 255).all()
-    assert read_image(tmp_path / 'palette.gif', 16, **LIMITS).shape == (16, 16, 3)
-    photo = read_image(tmp_path / 'photo.jpg', 64, **LIMITS)
+    assert read_image(tmp_path / 'palette.gif', 16, **LIMITS).pixels.shape == (16, 16, 3)
+    photo, width, height = read_image(tmp_path / 'photo.jpg', 64, **LIMITS)
+    assert (width, height) == (300, 200)
     assert photo.shape == (64, 64, 3) and photo[..., 2].mean() > 240 and photo[..., 0].mean() < 15
+
+
+def test_an_exif_turned_photo_is_read_as_shown_with_its_shown_size(tmp_path):
+    """A phone photo stored landscape with orientation 6 (turn 90 degrees clockwise) is shown portrait by
+    browsers, so Label Studio's boxes are in that frame: the pixels and the size read here are too."""
+    stored = Image.new('RGB', (400, 200), (0, 0, 0))
+    stored.paste((255, 0, 0), (0, 0, 200, 200))  # red on the stored left half: the top half once turned
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(tmp_path / 'phone.jpg', exif=exif, quality=95)
+    pixels, width, height = read_image(tmp_path / 'phone.jpg', 64, **LIMITS)
+    assert (width, height) == (200, 400)
+    assert pixels[:28, :, 0].mean() > 200 and pixels[36:, :, 0].mean() < 40
 
 
 @pytest.mark.parametrize('kind, reason', [
