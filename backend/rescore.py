@@ -28,6 +28,9 @@ project (3.6 s per request on a 10,000-task SQLite project), so few large ones."
 COLD_START_RECHECK_SECONDS = 60
 """After a cold start found no task to score, ``/setup`` queues the next one after this many seconds."""
 
+SKIPPED_SHOWN = 20
+"""Reasons of skipped tasks (empty, unreadable) a version's ``rescore`` summary keeps."""
+
 AGREEMENT_SAMPLE = 1000
 """Unlabeled tasks on which consecutive versions are compared for the stop signal."""
 
@@ -122,11 +125,16 @@ class Push:
         self.uncertainty_sampling = bool(ctx.project_setting(project, 'uncertainty_sampling'))
         self.waiting = []
         self.pushed = 0
+        self.skipped = []
         self.started = time.monotonic()
         self.served_after = None
 
     def add(self, tasks, predictions):
-        self.waiting.extend({**prediction, 'task': task['id']} for task, prediction in zip(tasks, predictions))
+        for task, prediction in zip(tasks, predictions):
+            reason = prediction.pop('skipped', None)
+            if reason:
+                self.skipped.append(f'task {task["id"]}: {reason}')
+            self.waiting.append({**prediction, 'task': task['id']})
         if self.served_after is None:
             self._send(FIRST_PUSH)
             self._serve()
@@ -141,9 +149,11 @@ class Push:
 
     def progress(self, total, done=False):
         """A JSON dict: predictions pushed of ``total``, seconds so far, when Label Studio switched to
-        the version, and whether every prediction is in."""
+        the version, whether every prediction is in, and the tasks skipped (empty, unreadable) with
+        the first :data:`SKIPPED_SHOWN` reasons."""
         return {'pushed': self.pushed, 'total': total, 'done': done,
-                'seconds': round(time.monotonic() - self.started, 2), 'served_after_seconds': self.served_after}
+                'seconds': round(time.monotonic() - self.started, 2), 'served_after_seconds': self.served_after,
+                'skipped': len(self.skipped), 'skipped_reasons': self.skipped[:SKIPPED_SHOWN]}
 
     def _send(self, size):
         self.waiting.sort(key=lambda row: row['score'])

@@ -75,7 +75,7 @@ def metrics():
 
 def _project_status(project):
     summaries = project.versions()
-    task_type = project.task_type()
+    task_type = context().task_type(project)
     return {'current': project.model_version(), 'versions': list(summaries), 'details': summaries,
             'task_type': task_type.to_dict() if task_type else None, 'setup_error': project.setup_error(),
             'labeled_annotations': project.count_examples(), 'pending_annotations': project.pending()}

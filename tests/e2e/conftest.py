@@ -13,13 +13,19 @@ in the worker's child, all on the 2 cores Label Studio also uses (60 s was passe
 
 
 @pytest.fixture
-def backend(label_studio, redis_url, redis, tmp_path, minilm):
+def backend_settings():
+    """Settings a test module's backend has besides the ones below (override the fixture to set some)."""
+    return {}
+
+
+@pytest.fixture
+def backend(label_studio, redis_url, redis, tmp_path, minilm, backend_settings):
     """A real ``lsal start`` (web + worker) wired to Label Studio; yields its URL."""
     ls_url, token = label_studio
     port = free_port()
     env = {**os.environ, 'REDIS_URL': redis_url, 'MODEL_DIR': str(tmp_path / 'models'), 'BASE_MODEL': minilm,
            'LABEL_STUDIO_URL': ls_url, 'LABEL_STUDIO_API_KEY': token, 'TRAIN_EVERY': '10', 'MAX_LENGTH': '64',
-           'IMAGE_SIZE': '64', 'HF_HUB_OFFLINE': '1', 'PORT': str(port), 'HOST': '127.0.0.1'}
+           'IMAGE_SIZE': '64', 'HF_HUB_OFFLINE': '1', 'PORT': str(port), 'HOST': '127.0.0.1', **backend_settings}
     log = tmp_path / 'lsal.log'
     process = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'start'], env=env,
                                stdout=open(log, 'w'), stderr=subprocess.STDOUT)

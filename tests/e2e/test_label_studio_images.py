@@ -65,6 +65,8 @@ def test_images_retrain_push_scores_and_order_the_next_task(label_studio, backen
         [item] = prediction['result']
         assert (item['from_name'], item['to_name'], item['type']) == ('digit', 'scan', 'choices')
         assert item['value']['choices'][0] in ('0', '1', '7')
+    rescore = current()['details'][version]['rescore']
+    assert rescore['skipped'] == 1 and 'broken image' in rescore['skipped_reasons'][0], rescore
     next_task = api.call('GET', f'/api/projects/{pid}/next')
     assert scores[next_task['id']] == min(scores.values())
     assert token not in log.read_text(), 'the API token never reaches the log'
