@@ -2,6 +2,7 @@
 it holds; the store, the settings and the metrics read what they need from the types' declarations."""
 import functools
 
+from model.detection import ObjectDetection
 from model.exceptions import ModelNotFoundError
 from model.image_classification import ImageClassification
 from model.label_config import LabelConfig, LabelConfigError
@@ -9,7 +10,7 @@ from model.spans import SpanLabeling
 from model.task_type import AnnotationRejected, Reader, TaskType
 from model.text_classification import TextClassification
 
-TASK_TYPES = (TextClassification, SpanLabeling, ImageClassification)
+TASK_TYPES = (TextClassification, SpanLabeling, ImageClassification, ObjectDetection)
 """Every task type; a config is served by the one whose control and object tags it holds."""
 
 STRATEGY_NAMES = tuple(dict.fromkeys(name for task_type in TASK_TYPES for name in task_type.STRATEGIES))
@@ -72,5 +73,6 @@ def parse_label_config(xml):
 
 
 __all__ = ['HELD_OUT_GAUGES', 'OPTIONS', 'PER_LABEL_GAUGES', 'STRATEGY_NAMES', 'TASK_TYPES', 'WEIGHT_SETTINGS',
-           'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'Reader', 'SpanLabeling', 'TaskType',
+           'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'ObjectDetection', 'Reader',
+           'SpanLabeling', 'TaskType',
            'TextClassification', 'model_class', 'parse_label_config']

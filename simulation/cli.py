@@ -10,7 +10,14 @@ from tqdm import tqdm
 
 from model.acquisition import MC_PASSES
 from model.spans import clean_spans
-from model.task_types import STRATEGY_NAMES, ImageClassification, Reader, SpanLabeling, TextClassification
+from model.task_types import (
+    STRATEGY_NAMES,
+    ImageClassification,
+    ObjectDetection,
+    Reader,
+    SpanLabeling,
+    TextClassification,
+)
 from simulation.datasets import (
     DATASETS,
     SPAN_DATASETS,
@@ -22,6 +29,7 @@ from simulation.datasets import (
     mnist,
     spans_from_label_studio_export,
 )
+from simulation.detection_datasets import boxes_from_label_studio_export, export_has_boxes, from_coco, mnist_boxes
 from simulation.exceptions import SimulationError, SimulationInputError
 from simulation.replay import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
 from simulation.report import check_plotting, plot_curves, summary_table
@@ -30,6 +38,9 @@ from strategies import STOP_WINDOW, StrategyError, agreement_threshold, check_st
 
 IMAGE_DATASETS = {'mnist': mnist}
 """Built-in image sets: a function of the folder they are rendered into."""
+
+BOX_DATASETS = {'mnist_boxes': mnist_boxes}
+"""Built-in detection sets: a function of the folder they are rendered into."""
 
 DATASET_CACHE = Path.home() / '.cache' / 'lsal' / 'datasets'
 """Where built-in image sets are rendered as files."""
@@ -46,10 +57,11 @@ def add_simulate_parser(commands):
                     'learning_curve.png into --out.')
     command.add_argument('--dataset', default='bbc_news',
                          help=f'{", ".join(DATASETS)} (classes), {", ".join(SPAN_DATASETS)} (spans), '
-                              f'{", ".join(IMAGE_DATASETS)} (images), a CSV file (classes of texts, or of images '
-                              'with an --image-column), a Label Studio JSON export (classes or spans; images with '
-                              'an --image-column field), a CoNLL/BIO file (spans), or a folder of images with one '
-                              'sub-folder per class')
+                              f'{", ".join(IMAGE_DATASETS)} (images), {", ".join(BOX_DATASETS)} (boxes), a CSV '
+                              'file (classes of texts, or of images with an --image-column), a Label Studio JSON '
+                              'export (classes, spans or boxes; images with an --image-column field), a COCO JSON '
+                              'file (boxes), a CoNLL/BIO file (spans), or a folder of images with one sub-folder '
+                              'per class')
     command.add_argument('--text-column', default='text', help='CSV column (or export data field) with the text')
     command.add_argument('--image-column', default='image',
                          help='CSV column (or export data field) with an image path or URL')
@@ -94,9 +106,11 @@ def load_dataset(name, text_column, label_column, image_column='image'):
     """The task type, training examples and a fingerprint of ``--dataset``.
 
     A bundled name, a folder of class folders (images), a ``.csv`` file
-    (images if it has ``image_column``, else texts), a Label Studio ``.json``
-    export (spans if it holds ``labels`` results, images if its tasks hold
-    ``image_column``, else classes of texts), or any other file as CoNLL/BIO (spans).
+    (images if it has ``image_column``, else texts), a COCO ``.json`` file
+    (boxes), a Label Studio ``.json`` export (boxes if it holds
+    ``rectanglelabels`` results, spans if ``labels`` ones, images if its tasks
+    hold ``image_column``, else classes of texts), or any other file as
+    CoNLL/BIO (spans).
     """
     if name in DATASETS:
         return _classification(*DATASETS[name]())
@@ -104,14 +118,22 @@ def load_dataset(name, text_column, label_column, image_column='image'):
         return _spans(*SPAN_DATASETS[name]())
     if name in IMAGE_DATASETS:
         return _images(*IMAGE_DATASETS[name](DATASET_CACHE))
+    if name in BOX_DATASETS:
+        return _boxes(*BOX_DATASETS[name](DATASET_CACHE))
     path = Path(name)
     if path.is_dir():
         return _images(*from_image_folder(path))
     if not path.is_file():
         raise SimulationInputError(f'--dataset: {name!r} is neither '
-                                   f'{" nor ".join([*DATASETS, *SPAN_DATASETS, *IMAGE_DATASETS])} nor a file or folder')
+                                   f'{" nor ".join([*DATASETS, *SPAN_DATASETS, *IMAGE_DATASETS, *BOX_DATASETS])} '
+                                   'nor a file or folder')
     field = text_column if text_column != 'text' else None
     if path.suffix.lower() == '.json':
+        if _is_coco(path):
+            return _boxes(*from_coco(path))
+        if export_has_boxes(path):
+            image_field = image_column if image_column != 'image' else None
+            return _boxes(*boxes_from_label_studio_export(path, image_field=image_field))
         if export_has_spans(path):
             return _spans(*spans_from_label_studio_export(path, text_field=field))
         if _export_field(path) == image_column:
@@ -125,6 +147,12 @@ def load_dataset(name, text_column, label_column, image_column='image'):
             return _images([str(path.parent / image) if '://' not in image else image for image in images], labels)
         return _classification(*from_csv(path, text_column, label_column))
     return _spans(*from_conll(path))
+
+
+def _is_coco(path):
+    """Whether a ``.json`` file is a COCO detection file (an object with images and annotations)."""
+    data = json.loads(Path(path).read_text(encoding='utf-8'))
+    return isinstance(data, dict) and 'images' in data and 'annotations' in data
 
 
 def _export_field(path):
@@ -145,6 +173,15 @@ def _images(images, labels):
                                     labels=tuple(sorted(set(labels))))
     examples = [{'task': i, 'image': image, 'choices': [label]} for i, (image, label) in enumerate(zip(images, labels))]
     return task_type, examples, _fingerprint([Path(image).name for image in images], labels)
+
+
+def _boxes(images, boxes):
+    """Boxes as the backend keeps an annotation's (percent ``x, y, width, height, label``)."""
+    task_type = ObjectDetection(from_name='label', to_name='image', field='image',
+                                labels=tuple(sorted({box[4] for image_boxes in boxes for box in image_boxes})))
+    examples = [{'task': i, 'image': image, 'boxes': [list(box) for box in image_boxes], 'dropped': 0, 'clipped': 0}
+                for i, (image, image_boxes) in enumerate(zip(images, boxes))]
+    return task_type, examples, _fingerprint([Path(image).name for image in images], boxes)
 
 
 def _spans(texts, spans, labels):

@@ -1,18 +1,26 @@
 """Acquisition functions: numpy arrays in, scores or indices out, no I/O."""
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
+from strategies.boxes import flip_horizontally, iou
 from strategies.cold_start import representative
+from strategies.detection import (
+                                  DETECTION_STRATEGIES,
+                                  DETECTION_THRESHOLD,
+                                  consistency,
+                                  image_uncertainty,
+                                  score_detections,
+)
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
 from strategies.scoring import BATCH_STRATEGIES, DEFAULT_STRATEGY, MC_STRATEGIES, STRATEGIES, check_strategy, score
 from strategies.sequence import (
-                                 SEQUENCE_STRATEGIES,
-                                 max_token_entropy,
-                                 min_token_margin,
-                                 mnlp,
-                                 score_sequences,
-                                 sequence_bald,
-                                 token_entropy,
+                                  SEQUENCE_STRATEGIES,
+                                  max_token_entropy,
+                                  min_token_margin,
+                                  mnlp,
+                                  score_sequences,
+                                  sequence_bald,
+                                  token_entropy,
 )
 from strategies.stopping import STOP_KAPPA, STOP_WINDOW, agreement_threshold, cohen_kappa, stabilized
 from strategies.uncertainty import entropy, least_confidence, margin
@@ -20,6 +28,8 @@ from strategies.uncertainty import entropy, least_confidence, margin
 __all__ = [
     'BATCH_STRATEGIES',
     'DEFAULT_STRATEGY',
+    'DETECTION_STRATEGIES',
+    'DETECTION_THRESHOLD',
     'EmptyPoolError',
     'InvalidProbabilitiesError',
     'MC_STRATEGIES',
@@ -34,8 +44,12 @@ __all__ = [
     'bald',
     'check_strategy',
     'cohen_kappa',
+    'consistency',
     'entropy',
+    'flip_horizontally',
     'greedy_coreset',
+    'image_uncertainty',
+    'iou',
     'least_confidence',
     'margin',
     'max_token_entropy',
@@ -44,6 +58,7 @@ __all__ = [
     'random_scores',
     'representative',
     'score',
+    'score_detections',
     'score_sequences',
     'selection_scores',
     'sequence_bald',

@@ -112,3 +112,43 @@ def image_annotation_created(annotation_id, task_id, url, label):
 def image_predict(tasks, project='3.1795558552'):
     return {'tasks': tasks, 'project': project, 'label_config': IMAGE_CONFIG,
             'params': {'login': None, 'password': None, 'context': None}}
+
+BOX_CONFIG = '''<View>
+  <Header value="Mark every digit"/>
+  <Image name="photo" value="$snapshot" zoom="true"/>
+  <RectangleLabels name="marks" toName="photo">
+    <Label value="zero" background="red"/><Label value="one"/><Label value="two"/><Label value="three"/>
+    <Label value="four"/><Label value="five"/><Label value="six"/><Label value="seven"/><Label value="eight"/>
+    <Label value="nine"/>
+  </RectangleLabels>
+</View>'''
+"""A RectangleLabels config unlike the template's: other names, data field ``snapshot``, digits spelled out
+(:data:`BOX_LABELS`)."""
+
+BOX_LABELS = dict(zip('0123456789', ('zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight',
+                                     'nine')))
+"""Digit of ``mnist_boxes`` -> label of :data:`BOX_CONFIG`."""
+
+BOX_PROJECT = {'id': 4, 'title': 'Scenes', 'label_config': BOX_CONFIG, 'model_version': 'scenes-backend'}
+
+
+def box_task(task_id, url):
+    return {'id': task_id, 'data': {'snapshot': url}, 'meta': {}, 'annotations': [], 'predictions': [],
+            'project': 4}
+
+
+def box_region(x, y, width, height, label, rotation=0, original=(128, 128)):
+    """A ``rectanglelabels`` result item of :data:`BOX_CONFIG`, in percent of the image."""
+    return {'from_name': 'marks', 'to_name': 'photo', 'type': 'rectanglelabels', 'original_width': original[0],
+            'original_height': original[1], 'image_rotation': 0,
+            'value': {'x': x, 'y': y, 'width': width, 'height': height, 'rotation': rotation,
+                      'rectanglelabels': [label]}}
+
+
+def box_annotation_created(annotation_id, task_id, url, regions):
+    return _created(annotation_id, box_task(task_id, url), regions, BOX_PROJECT)
+
+
+def box_predict(tasks, project='4.1795558552'):
+    return {'tasks': tasks, 'project': project, 'label_config': BOX_CONFIG,
+            'params': {'login': None, 'password': None, 'context': None}}

@@ -1,8 +1,13 @@
 """Shared fixtures: a clean Redis database, a small real encoder, BBC News and WNUT-16 samples, the app,
 a real Label Studio."""
+import contextlib
 import csv
+import functools
 import os
 import random
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 import redis as redis_py
@@ -11,8 +16,10 @@ from rq import SimpleWorker
 from backend import create_app
 from model.transformer import default_text_model
 from simulation.datasets import bbc_news, mnist, wnut16
+from simulation.detection_datasets import mnist_boxes
 from support.payloads import SPAN_LABELS
 from support.servers import LabelStudioServer
+from tests.images import broken_files
 
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
 """Redis database the tests own when a server runs on the default port (flushed around each test)."""
@@ -93,27 +100,24 @@ def digits(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def image_server(digits, tmp_path_factory):
+def image_server(digits):
     """A static file server on loopback: ``url(path)`` is the URL of a file under its root (the digits'
     folder, and ``broken/`` with unreadable files)."""
-    import functools
-    import threading
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-    from pathlib import Path
+    with static_server(Path(digits[0][0]).parent) as url:
+        yield url
 
-    from tests.images import broken_files
 
-    root = Path(digits[0][0]).parent
-    broken_files(root / 'broken')
+@pytest.fixture(scope='session')
+def scenes(tmp_path_factory):
+    """120 ``mnist_boxes`` scenes (128 px, 0-4 digits): ``(paths, boxes)``, boxes in percent."""
+    return mnist_boxes(tmp_path_factory.mktemp('scenes'), num_images=120)
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
 
-    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield lambda path: f'http://127.0.0.1:{server.server_port}/{Path(path).relative_to(root)}'
-    server.shutdown()
+@pytest.fixture(scope='session')
+def scene_server(scenes):
+    """A static file server on loopback for the scenes' folder (and ``broken/`` in it)."""
+    with static_server(Path(scenes[0][0]).parent) as url:
+        yield url
 
 
 @pytest.fixture
@@ -187,3 +191,21 @@ def label_studio_server(tmp_path_factory):
 def label_studio(label_studio_server):
     """``(base_url, token)`` of a Label Studio server on loopback with a fresh SQLite database."""
     return label_studio_server.url, label_studio_server.token
+
+
+@contextlib.contextmanager
+def static_server(root):
+    """Serve the files under ``root`` (and ``broken/``, unreadable files written there) on loopback; gives
+    ``url(path)`` of a file under it."""
+    broken_files(root / 'broken')
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield lambda path: f'http://127.0.0.1:{server.server_port}/{Path(path).relative_to(root)}'
+    finally:
+        server.shutdown()

@@ -282,3 +282,35 @@ def test_images_simulate_from_a_folder_per_class_and_a_csv_of_paths(digits, tmp_
     assert all(0 <= r['accuracy'] <= 1 for r in rounds)
     assert rounds[0]['accuracy'] == rounds[2]['accuracy'] == rounds[4]['accuracy'], 'same seed, same first labels'
     assert 'digits: 100 images, pool 50' in (out / 'summary.md').read_text()
+
+
+def test_boxes_simulate_from_scenes_a_coco_file_and_an_export_with_map_curves(scenes, tmp_path):
+    paths, boxes = scenes
+    coco = {'images': [{'id': n, 'file_name': path, 'width': 128, 'height': 128} for n, path in enumerate(paths)],
+            'categories': [{'id': d, 'name': str(d)} for d in range(10)],
+            'annotations': [{'id': 1000 * n + k, 'image_id': n, 'category_id': int(label), 'iscrowd': 0,
+                             'bbox': [x * 1.28, y * 1.28, w * 1.28, h * 1.28]}
+                            for n, found in enumerate(boxes) for k, (x, y, w, h, label) in enumerate(found)]}
+    (tmp_path / 'coco.json').write_text(json.dumps(coco))
+    task_type, examples, _ = load_dataset(str(tmp_path / 'coco.json'), 'text', 'label')
+    assert task_type.NAME == 'object_detection' and len(examples) == len(paths)
+    assert [[box[4] for box in e['boxes']] for e in examples] == [[box[4] for box in found] for found in boxes]
+    assert examples[3]['boxes'][0][:4] == pytest.approx(list(boxes[3][0][:4]), abs=1e-3)
+    export = [{'id': n, 'data': {'image': path}, 'annotations': [{'result': [
+        {'from_name': 'b', 'to_name': 'i', 'type': 'rectanglelabels',
+         'value': {'x': x, 'y': y, 'width': w, 'height': h, 'rectanglelabels': [label]}}
+        for x, y, w, h, label in found]}]} for n, (path, found) in enumerate(zip(paths[:5], boxes))]
+    (tmp_path / 'export.json').write_text(json.dumps(export))
+    from_export_type, from_export, _ = load_dataset(str(tmp_path / 'export.json'), 'text', 'label')
+    assert from_export_type.NAME == 'object_detection' and from_export[4]['image'] == paths[4]
+
+    out = tmp_path / 'out'
+    assert main(['simulate', '--dataset', str(tmp_path / 'coco.json'), '--strategies', 'random,consistency',
+                 '--initial', '10', '--batch', '10', '--budget', '20', '--seeds', '1', '--pool-size', '60',
+                 '--test-size', '40', '--image-size', '32', '--epochs', '1', '--out', str(out)]) == 0
+    rounds = read_rounds(out / 'rounds.csv')
+    assert [(r['strategy'], r['labels']) for r in rounds] == [(s, n) for s in ('random', 'consistency')
+                                                              for n in (10, 20)]
+    assert all(0 <= r['map'] <= r['map_50'] <= 1 for r in rounds)
+    assert rounds[0]['map_50'] == rounds[2]['map_50'], 'same seed, same first labels'
+    assert 'coco: 120 images, pool 60' in (out / 'summary.md').read_text()

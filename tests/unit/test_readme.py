@@ -33,3 +33,7 @@ def test_every_lsal_command_of_the_readme_parses(command):
 def test_every_make_target_of_the_readme_exists(command):
     targets = re.findall(r'^([\w.-]+):', (REPO / 'Makefile').read_text(), re.M)
     assert command[1] in targets
+
+
+def test_the_readme_stays_a_users_guide_under_400_lines():
+    assert len((REPO / 'README.md').read_text().splitlines()) < 400, 'benchmark narrative goes to benchmarks/README.md'

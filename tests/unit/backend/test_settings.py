@@ -21,10 +21,19 @@ def test_defaults_and_parsing():
 
 def test_each_task_types_pretrained_model_is_a_setting_with_its_default():
     settings = Settings.from_env({'BASE_MODEL': '/text'})
-    assert set(settings.weights) == set(WEIGHT_SETTINGS) == {'base_model', 'image_model'}
+    assert set(settings.weights) == set(WEIGHT_SETTINGS) == {'base_model', 'image_model', 'detection_model'}
     assert settings.base_model == settings.weight('base_model') == '/text'
     assert Settings().weight('image_model') == WEIGHT_SETTINGS['image_model']()
-    assert {'BASE_MODEL', 'IMAGE_MODEL', 'STRATEGY'} <= Settings.variables() and 'WEIGHTS' not in Settings.variables()
+    assert {'BASE_MODEL', 'IMAGE_MODEL', 'DETECTION_MODEL', 'STRATEGY'} <= Settings.variables()
+    assert not {'WEIGHTS', 'OPTIONS'} & Settings.variables()
+
+
+def test_task_type_options_are_settings_and_refused_naming_the_variable():
+    settings = Settings.from_env({'BOX_THRESHOLD': '0.3', 'MAX_BOXES': '7'})
+    assert settings.options == {'box_threshold': 0.3, 'max_boxes': 7}
+    assert {'BOX_THRESHOLD', 'MAX_BOXES'} <= Settings.variables()
+    with pytest.raises(SettingsError, match=r"BOX_THRESHOLD: expected a number in \[0, 1\), got '1.5'"):
+        Settings.from_env({'BOX_THRESHOLD': '1.5'})
 
 
 def test_secrets_stay_out_of_repr():

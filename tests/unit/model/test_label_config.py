@@ -4,6 +4,7 @@ from model.label_config import MAX_CONFIG_CHARS, MAX_LABELS
 from model.task_types import (
     ImageClassification,
     LabelConfigError,
+    ObjectDetection,
     SpanLabeling,
     TextClassification,
     parse_label_config,
@@ -48,6 +49,17 @@ def test_choices_over_an_image_is_image_classification_and_a_text_beside_it_is_s
                                 'field': 'url', 'labels': ['cat', 'dog'], 'multi_label': True}
 
 
+def test_rectangle_labels_over_an_image_is_object_detection_with_its_options():
+    config = parse_label_config('<View><Header value="Boxes"/><Image name="shot" value="$frame"/>'
+                                '<RectangleLabels name="things" toName="shot"><Label value="car"/>'
+                                '<Label value="bus"/></RectangleLabels></View>')
+    assert isinstance(config, ObjectDetection)
+    assert config.to_dict() == {'type': 'object_detection', 'from_name': 'things', 'to_name': 'shot', 'field': 'frame',
+                                'labels': ['car', 'bus'], 'box_threshold': 0.5, 'max_boxes': 100}
+    tuned = config.configured({'box_threshold': 0.2, 'max_boxes': 3, 'strategy': 'margin'})
+    assert (tuned.box_threshold, tuned.max_boxes, tuned.labels) == (0.2, 3, config.labels)
+
+
 def test_choices_of_reads_this_control_only():
     config = parse_label_config(SINGLE)
     result = [{'from_name': 'other', 'type': 'choices', 'value': {'choices': ['x']}},
@@ -61,8 +73,8 @@ def test_choices_of_reads_this_control_only():
 @pytest.mark.parametrize('xml, message', [
     ('', 'empty'),
     ('<View><Text', 'not valid XML'),
-    ('<View><Image name="i" value="$img"/><RectangleLabels name="r" toName="i"><Label value="a"/>'
-     '</RectangleLabels></View>', r'unsupported tag\(s\) RectangleLabels'),
+    ('<View><Image name="i" value="$img"/><PolygonLabels name="r" toName="i"><Label value="a"/>'
+     '</PolygonLabels></View>', r'unsupported tag\(s\) PolygonLabels'),
     ('<View><Image name="i" valueList="$imgs"/><Choices name="c" toName="i"><Choice value="a"/>'
      '<Choice value="b"/></Choices></View>', r'<Image name="i"> must show one image .*valueList'),
     ('<View><Image name="i" value="$img"/><Labels name="l" toName="i"><Label value="a"/></Labels></View>',
