@@ -36,7 +36,7 @@ from strategies.boxes import iou
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import InvalidProbabilitiesError
 from strategies.scoring import BATCH_STRATEGIES, UNCERTAINTY_STRATEGIES, check_strategy
-from strategies.sequence import _badge_probabilities, _reduce, _starts
+from strategies.segments import longest_gradient_rows, reduce_segments, segment_starts
 from strategies.uncertainty import _clip, _entropy
 from strategies.validation import check_batch_size, check_probabilities
 
@@ -82,10 +82,10 @@ def image_uncertainty(class_probabilities, confidences, measure='margin', aggreg
     p, c, lengths = _candidates(class_probabilities, confidences, 'class_probabilities', 'confidences')
     detected, counts = _detections(c, lengths, threshold)
     uncertainty = 1.0 - UNCERTAINTY_STRATEGIES[measure](p[detected])
-    total = _reduce(np.maximum if aggregate == 'max' else np.add, uncertainty, counts, empty=0.0)
+    total = reduce_segments(np.maximum if aggregate == 'max' else np.add, uncertainty, counts, empty=0.0)
     if aggregate == 'mean':
         total /= np.maximum(counts, 1)
-    total = np.where(counts > 0, total, _reduce(np.maximum, c, lengths, empty=0.0) / threshold)
+    total = np.where(counts > 0, total, reduce_segments(np.maximum, c, lengths, empty=0.0) / threshold)
     if aggregate == 'sum' and total.max(initial=0.0) > 0:
         total /= total.max()
     return _clip(1.0 - total)
@@ -147,7 +147,8 @@ def consistency(class_probabilities, boxes, confidences, flipped_class_probabili
     # One unit per matched pair and per unmatched box of either view; a pair disagrees by 1 - agreement, a box by 1.
     units = n + m - np.bincount(image, minlength=len(n))
     disagreement = units - np.bincount(image, weights=agreement, minlength=len(n))
-    best = np.maximum(_reduce(np.maximum, c, lengths, empty=0.0), _reduce(np.maximum, fc, flengths, empty=0.0))
+    best = np.maximum(reduce_segments(np.maximum, c, lengths, empty=0.0),
+                      reduce_segments(np.maximum, fc, flengths, empty=0.0))
     return _clip(1.0 - np.where(units > 0, disagreement / np.maximum(units, 1), best / threshold))
 
 
@@ -234,8 +235,7 @@ def score_detections(name, class_probabilities, boxes, confidences, rng, *, flip
         if name == 'badge':
             p, c, lengths = _candidates(class_probabilities, confidences, 'class_probabilities', 'confidences')
             detected, counts = _detections(c, lengths, threshold)
-            per_image = np.split(p[detected], _starts(counts)[1:])
-            selected = badge(_badge_probabilities(per_image), embeddings, n, rng)
+            selected = badge(longest_gradient_rows(p[detected], counts), embeddings, n, rng)
         else:
             labeled = labeled_embeddings if labeled_embeddings is not None else np.zeros((0, 1))
             selected = greedy_coreset(embeddings, labeled, n, rng)
@@ -294,8 +294,8 @@ def _pairs(n, m):
     """
     counts = n * m
     image = np.repeat(np.arange(len(n)), counts)
-    k = np.arange(counts.sum()) - np.repeat(_starts(counts), counts)
-    return _starts(n)[image] + k // m[image], _starts(m)[image] + k % m[image]
+    k = np.arange(counts.sum()) - np.repeat(segment_starts(counts), counts)
+    return segment_starts(n)[image] + k // m[image], segment_starts(m)[image] + k % m[image]
 
 
 def _greedy_match(a, b, overlap):

@@ -16,6 +16,7 @@ from strategies.bayesian import bald
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import InvalidProbabilitiesError
 from strategies.scoring import BATCH_STRATEGIES, MC_STRATEGIES, check_strategy
+from strategies.segments import longest_gradient_rows, reduce_segments
 from strategies.uncertainty import _clip, entropy, margin
 from strategies.validation import check_probabilities
 
@@ -88,7 +89,7 @@ def max_token_entropy(token_probabilities):
     sequence labeling tasks. EMNLP 2008.
     """
     tokens, lengths = _tokens(token_probabilities)
-    return _reduce(np.minimum, entropy(tokens), lengths, empty=1.0)
+    return reduce_segments(np.minimum, entropy(tokens), lengths, empty=1.0)
 
 
 def min_token_margin(token_probabilities):
@@ -108,7 +109,7 @@ def min_token_margin(token_probabilities):
     information extraction. IDA 2001.
     """
     tokens, lengths = _tokens(token_probabilities)
-    return _reduce(np.minimum, margin(tokens), lengths, empty=1.0)
+    return reduce_segments(np.minimum, margin(tokens), lengths, empty=1.0)
 
 
 def sequence_bald(mc_token_probabilities):
@@ -219,23 +220,8 @@ def _badge_probabilities(token_probabilities):
     The mean token distribution would not do: a text of certain tokens with
     different tags (``O`` and ``B-PER``) averages to an uncertain-looking
     distribution. A text without tokens gets a one-hot row: no gradient.
-
-    Returns
-    -------
-    probabilities : ndarray of shape (num_sequences, num_tags)
     """
-    tokens, lengths = _tokens(token_probabilities)
-    residual = tokens.copy()
-    residual[np.arange(len(tokens)), tokens.argmax(axis=1)] -= 1.0
-    gradient = (residual * residual).sum(axis=1)
-    segment = np.repeat(np.arange(len(lengths)), lengths)
-    # Sorted by text, then by gradient descending: each text's first row is its longest gradient.
-    order = np.lexsort((-gradient, segment))
-    filled = lengths > 0
-    out = np.zeros((len(lengths), tokens.shape[1]))
-    out[:, 0] = 1.0
-    out[filled] = tokens[order[_starts(lengths)[filled]]]
-    return out
+    return longest_gradient_rows(*_tokens(token_probabilities))
 
 
 def _tokens(token_probabilities):
@@ -267,22 +253,7 @@ def _drop(shape, axis):
     return shape[:axis] + shape[axis + 1:]
 
 
-def _starts(lengths):
-    """Index of each text's first token in the concatenation."""
-    return np.cumsum(lengths) - lengths
-
-
-def _reduce(ufunc, token_values, lengths, empty):
-    """``ufunc`` over each text's tokens, shape ``(num_sequences,)``; ``empty`` for texts without tokens."""
-    out = np.full(len(lengths), empty, dtype=np.float64)
-    filled = lengths > 0
-    if filled.any():
-        # Only the non-empty starts: reduceat gives an empty segment the next token, not the identity.
-        out[filled] = ufunc.reduceat(token_values, _starts(lengths)[filled])
-    return out
-
-
 def _mean(token_values, lengths, empty):
     """Mean over each text's tokens, shape ``(num_sequences,)``; ``empty`` for texts without tokens."""
-    sums = _reduce(np.add, token_values, lengths, empty=empty)
+    sums = reduce_segments(np.add, token_values, lengths, empty=empty)
     return np.where(lengths > 0, sums / np.maximum(lengths, 1), empty)
