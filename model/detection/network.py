@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.image_classification.network import image_encoder
+from model.image_classification.network import PretrainedStatistics, image_encoder
 
 NECK_CHANNELS = 64
 """Channels of the fused stride-8 map and of the head's hidden layer."""
@@ -29,7 +29,7 @@ EMBEDDING_SIZE = 1280
 """Width of :meth:`Detector.embed`: EfficientNet-Lite0's pooled ``_conv_head`` features."""
 
 
-class Detector(nn.Module):
+class Detector(PretrainedStatistics, nn.Module):
     """EfficientNet-Lite0 (``encoder``) and a fresh neck and CenterNet head (``head``) over ``num_classes``.
 
     Batch-norm statistics stay those of pretraining while fine-tuning, as in
@@ -78,13 +78,6 @@ class Detector(nn.Module):
     def embed(self, pixels):
         """Pooled backbone features ``(batch, 1280)``, as the image classifier's encoder gives them."""
         return self._pool(self.features(pixels)[-1])
-
-    def train(self, mode=True):
-        super().train(mode)
-        for module in self.encoder.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.eval()
-        return self
 
     def _pool(self, stride32):
         encoder = self.encoder

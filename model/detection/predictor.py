@@ -3,15 +3,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from model.contracts import HEAD_WEIGHTS, LoadedModel, save_head
 from model.detection.boxes import batched_nms
 from model.detection.network import EMBEDDING_SIZE, Detector
 from model.detection.targets import decode
 from model.device import CPU
-from model.image_classification.network import image_encoder
-from model.image_classification.predictor import ENCODER_WEIGHTS
+from model.image_classification.network import load_encoder, save_encoder
 from model.images import pixel_tensor
 from strategies.boxes import flip_horizontally
 from strategies.detection import DETECTION_THRESHOLD, FLIP_STRATEGIES, score_detections
@@ -102,15 +101,12 @@ class DetectionPredictor(LoadedModel):
         return found
 
     def save(self, folder):
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.classifier.encoder.state_dict().items()},
-                  str(folder / ENCODER_WEIGHTS))
+        save_encoder(self.classifier.encoder, folder)
         save_head(self.classifier.head, folder)
 
     @classmethod
     def load(cls, folder, card, runtime=CPU):
-        encoder = image_encoder()
-        encoder.load_state_dict(load_file(str(folder / ENCODER_WEIGHTS)))
-        detector = Detector(encoder, len(card.labels))
+        detector = Detector(load_encoder(folder), len(card.labels))
         detector.head.load_state_dict(load_file(str(folder / HEAD_WEIGHTS)))
         return cls(detector, card, runtime)
 

