@@ -26,6 +26,13 @@ class Api:
     def project(self, project_id):
         return self.call('GET', f'/api/projects/{project_id}')
 
+    def upload(self, project_id, files):
+        """Import ``files`` (``(name, PNG bytes)`` pairs) as the UI does, one task per file (Label Studio names it
+        ``/data/upload/<pid>/<uuid8>-<name>``)."""
+        response = self.session.post(f'{self.url}/api/projects/{project_id}/import', timeout=120,
+                                     files=[(name, (name, data, 'image/png')) for name, data in files])
+        assert response.status_code == 201, response.text[:500]
+
 
 def backend_project(backend_url, project_id, log):
     """The backend's ``/versions`` details of one project; a failed answer names itself and the backend log."""

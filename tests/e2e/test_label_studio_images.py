@@ -10,13 +10,6 @@ from support.payloads import IMAGE_CONFIG
 pytestmark = pytest.mark.e2e
 
 
-def upload(api, project_id, files):
-    """Multipart import, one task per file (Label Studio names it ``/data/upload/<pid>/<uuid8>-<name>``)."""
-    response = api.session.post(f'{api.url}/api/projects/{project_id}/import', timeout=120,
-                                files=[(name, (name, data, 'image/png')) for name, data in files])
-    assert response.status_code == 201, response.text[:500]
-
-
 def true_label(task):
     """The digit a task shows, from the file name it was uploaded under (``<label>_<n>.png``)."""
     return Path(task['data']['picture']).name.split('-', 1)[1].split('_')[0]
@@ -31,7 +24,7 @@ def test_images_retrain_push_scores_and_order_the_next_task(label_studio, backen
     files = [(f'{label}_{n}.png', Path(path).read_bytes()) for label, paths in per_class.items()
              for n, path in enumerate(paths)]
     files.append(('7_broken.png', Path(per_class['7'][0]).read_bytes()[:60]))  # truncated: skipped, not fatal
-    upload(api, pid, files)
+    api.upload(pid, files)
     tasks = api.tasks(pid)
     assert len(tasks) == 43 and all(t['data']['picture'].startswith(f'/data/upload/{pid}/') for t in tasks)
 
