@@ -142,25 +142,25 @@ class ObjectDetection(ImageInput, TaskType):
                                  [_corners(o) for o in outputs], [_labels(o) for o in outputs],
                                  [[box[5] for box in o] for o in outputs])
 
-    def evaluate(self, predictor, examples):
-        inference = predictor.infer([self.model_input(e) for e in examples])
-        return self.metrics(self._configured(predictor.detections(inference, 0.0, self.max_boxes)), examples)
-
     def predict(self, predictor, images, acquisition, rng):
-        """Outputs are the boxes pre-annotated on each image: ``(x1, y1, x2, y2, label, score)`` normalised."""
+        """Pre-annotates the boxes that clear :attr:`box_threshold`; outputs as :meth:`outputs`."""
         inference, scores = acquisition.score(predictor, images, rng)
-        found = self._configured(predictor.detections(inference, self.box_threshold, self.max_boxes))
-        results = [[self._region(image, box) for box in boxes] for image, boxes in zip(images, found)]
+        found = self._found(predictor, inference)
+        results = [[self._region(image, box) for box in self._confident(boxes)] for image, boxes in zip(images, found)]
         return results, scores, found
 
     def outputs(self, predictor, images):
-        inference = predictor.infer(images)
-        return self._configured(predictor.detections(inference, self.box_threshold, self.max_boxes))
+        """Every box found on each image, however unsure, up to :attr:`max_boxes`: ``(x1, y1, x2, y2, label,
+        score)`` normalised, so that mAP ranks them all (held out, and in ``lsal simulate``'s curves)."""
+        return self._found(predictor, predictor.infer(images))
 
     def agreement(self, outputs, other):
-        """The mean over images of the F1 of boxes matched by label at IoU 0.5 (1 where both found nothing)."""
-        f1 = [matched_f1(_corners(mine), _labels(mine), _corners(theirs), _labels(theirs))
-              for mine, theirs in zip(outputs, other)]
+        """The mean over images of the F1 of the boxes pre-annotated (those that clear :attr:`box_threshold`),
+        matched by label at IoU 0.5 (1 where both found nothing)."""
+        f1 = []
+        for mine, theirs in zip(outputs, other):
+            mine, theirs = self._confident(mine), self._confident(theirs)
+            f1.append(matched_f1(_corners(mine), _labels(mine), _corners(theirs), _labels(theirs)))
         return float(np.mean(f1)) if f1 else float('nan')
 
     def training_notes(self, examples):
@@ -193,9 +193,15 @@ class ObjectDetection(ImageInput, TaskType):
         return [(x / 100, y / 100, (x + w) / 100, (y + h) / 100, label)
                 for x, y, w, h, label in example['boxes'] if label in self.labels]
 
-    def _configured(self, found):
-        """Boxes whose label the config still has: Label Studio drops a whole prediction with another."""
+    def _found(self, predictor, inference):
+        """Every box of ``inference`` up to :attr:`max_boxes` an image whose label the config still has (Label
+        Studio drops a whole prediction with another)."""
+        found = predictor.detections(inference, 0.0, self.max_boxes)
         return [[box for box in boxes if box[4] in self.labels] for boxes in found]
+
+    def _confident(self, boxes):
+        """The boxes that clear :attr:`box_threshold`."""
+        return [box for box in boxes if box[5] >= self.box_threshold]
 
     def _region(self, image, box):
         """A Label Studio ``rectanglelabels`` result item for a normalised ``(x1, y1, x2, y2, label, score)``."""
