@@ -8,6 +8,7 @@ COPY pyproject.toml README.md ./
 COPY backend backend
 COPY model model
 COPY strategies strategies
+COPY simulation simulation
 RUN pip install --no-cache-dir '.[server]'
 ENV MODEL_DIR=/data/models HF_HUB_OFFLINE=1
 EXPOSE 9090

@@ -6,7 +6,7 @@ from flask import Flask, jsonify
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from backend.auth import check_auth
+from backend.auth import check_auth, warn_of_refused_webhooks
 from backend.connection import connect
 from backend.context import Context
 from backend.errors import RequestError, Unauthorized
@@ -35,6 +35,7 @@ def create_app(test_config=None, redis=None):
         if not settings.redis_url:
             raise SettingsError('REDIS_URL: not set; use `lsal start` for an embedded Redis')
         redis = connect(settings.redis_url)
+    warn_of_refused_webhooks(settings)
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=settings.max_request_bytes, JSON_SORT_KEYS=False)
     model_thread = ModelThread()

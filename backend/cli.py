@@ -9,26 +9,21 @@ import sys
 from werkzeug.serving import run_simple
 
 from backend.app import create_app
-from backend.connection import start_embedded
+from backend.connection import EmbeddedRedisMissing, start_embedded
 from backend.media import local_or_fetched
 from backend.queues import KINDS
 from backend.settings import Settings, SettingsError
 from backend.worker import run_worker
+from model.device import resolve_device
 from model.logs import disable_progress_bars
 from simulation import SimulationInputError, add_simulate_parser, run_simulation
 from simulation.cli import DATASET_CACHE
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 9090
-"""Port of Label Studio ML backends."""
-
 WEB_TIMEOUT = 120
 """Seconds gunicorn lets a request run (Label Studio waits 100 s for /predict), and lets requests in flight
 finish after SIGTERM."""
-
-DEFAULT_HOST = '0.0.0.0'
-"""Listen on every interface, as Label Studio ML backends do (set BASIC_AUTH_* when exposed)."""
 
 
 def main(argv=None):
@@ -37,8 +32,8 @@ def main(argv=None):
     for name, text in (('start', 'web server and worker in one command; embedded Redis unless REDIS_URL is set'),
                        ('serve', 'web server only, gunicorn (REDIS_URL required)')):
         command = commands.add_parser(name, help=text, description=text)
-        command.add_argument('--host', default=os.environ.get('HOST', DEFAULT_HOST))
-        command.add_argument('--port', type=int, default=int(os.environ.get('PORT', DEFAULT_PORT)))
+        command.add_argument('--host', help='default: HOST')
+        command.add_argument('--port', type=int, help='default: PORT')
     worker = commands.add_parser('worker', help='RQ worker that trains and re-scores (REDIS_URL required)')
     worker.add_argument('--queues', type=_kinds, default=KINDS,
                         help=f'comma-separated kinds of work to take, from {",".join(KINDS)} (default: all; '
@@ -47,10 +42,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        _check_device(settings.device)
+        if args.command in ('start', 'serve'):
+            args.host, args.port = args.host or settings.host, args.port or settings.port
         _setup_logging(settings.log_level)
         commands = {'start': _start, 'serve': _serve, 'worker': _worker, 'simulate': _simulate}
         return commands[args.command](settings, args)
-    except (SettingsError, SimulationInputError) as error:
+    except (SettingsError, SimulationInputError, EmbeddedRedisMissing) as error:
         parser.exit(2, f'lsal: {error}\n')
 
 
@@ -107,6 +105,15 @@ def _worker(settings, args):
 
 def _simulate(settings, args):
     return run_simulation(settings, args, fetch=local_or_fetched(settings, DATASET_CACHE / 'media'))
+
+
+def _check_device(name):
+    """Refuse a ``DEVICE`` this machine does not have, with the fix, before any process starts."""
+    try:
+        resolve_device(name)
+    except ValueError as error:
+        raise SettingsError(f'DEVICE: {error}; set DEVICE=auto or cpu, or give this machine (or container) '
+                            'its GPU: docs/deployment.md') from None
 
 
 def _kinds(value):

@@ -58,6 +58,17 @@ def _strategy(value):
     return check_strategy(str(value), STRATEGY_NAMES)
 
 
+def _port(value):
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError(f'expected a port from 1 to 65535, got {value!r}')
+    return number
+
+
+ALIASES = {'WORKERS': 'WEB_WORKERS', 'THREADS': 'WEB_THREADS'}
+"""label-studio-ml-backend's names of settings, read when the backend's own name is not set."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting, named after its environment variable in lower case.
@@ -68,7 +79,9 @@ class Settings:
     task type's pretrained-model setting (``BASE_MODEL``, ``IMAGE_MODEL``, ...;
     :data:`~model.task_types.WEIGHT_SETTINGS`) in lower case to its value;
     ``options`` holds the task types' options set in the environment
-    (:data:`~model.task_types.OPTIONS`, such as ``BOX_THRESHOLD``).
+    (:data:`~model.task_types.OPTIONS`, such as ``BOX_THRESHOLD``). A variable
+    set to the empty string counts as unset (as docker compose passes
+    ``${VAR:-}``), and the :data:`ALIASES` count when their setting is unset.
 
     Secrets are left out of ``repr`` so that logging the settings leaks nothing.
     """
@@ -107,6 +120,8 @@ class Settings:
     max_predict_chars: int = 20_000_000
     max_request_bytes: int = 64 * 1024 * 1024
     queue_name: str = 'lsal'
+    host: str = '0.0.0.0'
+    port: int = 9090
     web_workers: int = 2
     web_threads: int = 4
     train_timeout: int = 3600
@@ -121,6 +136,9 @@ class Settings:
             SettingsError: a variable that does not parse, named with its value.
         """
         environ = os.environ if environ is None else environ
+        environ = {name: value for name, value in environ.items() if value != ''}
+        environ.update({name: environ[alias] for alias, name in ALIASES.items()
+                        if alias in environ and name not in environ})
         values, options = {}, {}
         for spec in fields(cls):
             name = spec.name.upper()
@@ -147,7 +165,7 @@ class Settings:
     def variables(cls):
         """The name of every environment variable read."""
         return {spec.name.upper() for spec in fields(cls) if spec.name not in ('weights', 'options')} | {
-            name.upper() for name in (*WEIGHT_SETTINGS, *OPTIONS)}
+            name.upper() for name in (*WEIGHT_SETTINGS, *OPTIONS)} | set(ALIASES)
 
     def weight(self, name):
         """The pretrained model the setting ``name`` (a :data:`~model.task_types.WEIGHT_SETTINGS` key) names."""
@@ -182,6 +200,7 @@ _PARSERS = {
     'max_predict_chars': _positive_int,
     'max_request_bytes': _positive_int,
     'train_timeout': _positive_int,
+    'port': _port,
     'web_workers': _positive_int,
     'web_threads': _positive_int,
     'rescore_timeout': _positive_int,

@@ -22,7 +22,7 @@ from strategies import DETECTION_STRATEGIES
 DEFAULTS = ['--initial', '25', '--batch', '25', '--budget', '500', '--seeds', '3', '--pool-size', '1000',
             '--test-size', '500', '--strategies', 'random,margin,least_confidence,entropy,bald,badge,coreset',
             '--full-data']
-"""The configuration of the issue (initial 25, batch 25, budget 500, three seeds, every strategy) on a pool
+"""The documented configuration (initial 25, batch 25, budget 500, three seeds, every strategy) on a pool
 of 1,000 texts: five hours or more per dataset on 2 cores."""
 
 DATASET_DEFAULTS = {
@@ -34,7 +34,7 @@ DATASET_DEFAULTS = {
 }
 """Per-dataset changes to :data:`DEFAULTS`. WNUT-16 (span labeling, 2,295 tweets): the span recipe trains
 10 epochs, so rounds of 50 keep a campaign near ten minutes on 2 cores; 90 % of the full-pool entity F1 is
-the issue's target. MNIST (images, 5,000 digits): read at 64 px, where EfficientNet-Lite0 predicts about
+the project's target. MNIST (images, 5,000 digits): read at 64 px, where EfficientNet-Lite0 predicts about
 700 images/s on 2 cores (11 at 224), and a budget of 150: the image recipe's 10 epochs make the later
 rounds long, and 150 labels already come near the full-pool accuracy. mnist_boxes (detection, 2,500 scenes
 of 128 px): read at their own size, a budget of 200 boxed scenes (the detection recipe's 150 steps or more

@@ -31,8 +31,8 @@ class LabelConfig:
 
     def __init__(self, xml):
         if not isinstance(xml, str) or not xml.strip():
-            raise LabelConfigError('label_config: empty; expected a <View> with a <Text> and a '
-                                   '<Choices> or <Labels>')
+            raise LabelConfigError('label_config: empty; expected a <View> with a <Text> or an <Image> and a '
+                                   'control over it (<Choices>, <Labels>, <RectangleLabels>)')
         if len(xml) > MAX_CONFIG_CHARS:
             raise LabelConfigError(f'label_config: {len(xml)} characters; the limit is {MAX_CONFIG_CHARS}')
         try:

@@ -223,11 +223,23 @@ def secured(env):
     return create_app({'BASIC_AUTH_USER': 'ls', 'BASIC_AUTH_PASS': 's3cret', 'WEBHOOK_SECRET': 'hook'}).test_client()
 
 
-def test_basic_auth_guards_every_route(secured):
-    assert secured.get('/health').status_code == 401
-    assert secured.get('/health', headers=_basic('ls', 'wrong')).status_code == 401
-    assert secured.get('/health', headers=_basic('ls', 's3cret')).status_code == 200
+def test_basic_auth_guards_every_route_but_the_health_probe(secured):
+    for route in ('/versions', '/metrics', '/status'):
+        assert secured.get(route).status_code == 401, route
+        assert secured.get(route, headers=_basic('ls', 'wrong')).status_code == 401, route
+    assert secured.get('/versions', headers=_basic('ls', 's3cret')).status_code == 200
     assert secured.post('/predict', json={}).status_code == 401
+    assert secured.post('/setup', json={}).status_code == 401
+    assert secured.get('/health').json['status'] == 'UP', 'probes carry no credentials'
+    assert secured.get('/health', headers=_basic('ls', 's3cret')).status_code == 200, 'as Label Studio calls it'
+
+
+def test_basic_auth_without_a_webhook_secret_warns_that_webhooks_will_be_refused(env, caplog):
+    create_app({'BASIC_AUTH_USER': 'ls', 'BASIC_AUTH_PASS': 's3cret'})
+    assert 'WEBHOOK_SECRET is not' in caplog.text and 's3cret' not in caplog.text
+    caplog.clear()
+    create_app({'BASIC_AUTH_USER': 'ls', 'BASIC_AUTH_PASS': 's3cret', 'WEBHOOK_SECRET': 'hook'})
+    assert 'WEBHOOK_SECRET' not in caplog.text
 
 
 def test_webhook_accepts_the_secret_header_instead_of_basic_auth(secured):

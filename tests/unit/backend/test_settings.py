@@ -36,6 +36,19 @@ def test_task_type_options_are_settings_and_refused_naming_the_variable():
         Settings.from_env({'BOX_THRESHOLD': '1.5'})
 
 
+def test_an_empty_variable_is_unset_as_docker_compose_passes_it():
+    settings = Settings.from_env({'STRATEGY': '', 'TRAIN_EVERY': '', 'LABEL_STUDIO_URL': '', 'BASE_MODEL': ''})
+    assert settings.strategy is None and settings.train_every == 10
+    assert settings.base_model == WEIGHT_SETTINGS['base_model']()
+
+
+def test_label_studio_ml_backends_names_are_aliases():
+    settings = Settings.from_env({'WORKERS': '3', 'THREADS': '8'})
+    assert (settings.web_workers, settings.web_threads) == (3, 8)
+    assert Settings.from_env({'WORKERS': '3', 'WEB_WORKERS': '5'}).web_workers == 5, 'our name wins'
+    assert {'WORKERS', 'THREADS', 'HOST', 'PORT'} <= Settings.variables()
+
+
 def test_secrets_stay_out_of_repr():
     settings = Settings.from_env({'LABEL_STUDIO_API_KEY': 'tok-123', 'BASIC_AUTH_USER': 'u',
                                   'BASIC_AUTH_PASS': 'pw-456', 'WEBHOOK_SECRET': 'hook-789'})
@@ -55,6 +68,9 @@ def test_secrets_stay_out_of_repr():
     ({'INFERENCE_BF16': 'fast'}, 'INFERENCE_BF16: expected true or false'),
     ({'IMAGE_SIZE': '4096'}, 'IMAGE_SIZE: expected a side in pixels from 32 to 1024'),
     ({'MAX_IMAGE_PIXELS': '0'}, 'MAX_IMAGE_PIXELS: expected an integer >= 1'),
+    ({'PORT': 'abc'}, 'PORT'),
+    ({'PORT': '70000'}, 'PORT: expected a port from 1 to 65535'),
+    ({'WORKERS': '0'}, 'WEB_WORKERS: expected an integer >= 1'),
 ])
 def test_bad_values_name_the_variable(environ, message):
     with pytest.raises(SettingsError, match=message):
