@@ -2,6 +2,8 @@
 import hashlib
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -19,7 +21,8 @@ FETCH_TIMEOUT = (5, 30)
 """Seconds to connect, and between bytes received, per download."""
 
 INCOMING = '.incoming'
-"""Sub-folder label-studio-sdk downloads into; each file is then moved under a hash of its URL."""
+"""Sub-folder holding one private folder per download, which label-studio-sdk downloads into; each file is
+then moved under a hash of its URL (atomically: processes sharing ``MODEL_DIR`` may fetch one file at once)."""
 
 SWEEP_EVERY_BYTES = 64 * 1024 * 1024
 """Bytes downloaded between two checks of the cache's size."""
@@ -75,9 +78,17 @@ class MediaFiles:
             return str(cached)
         incoming = self.cache_dir / INCOMING
         incoming.mkdir(parents=True, exist_ok=True)
+        download = tempfile.mkdtemp(dir=incoming)
+        try:
+            return self._fetched(value, task_id, Path(download), cached)
+        finally:
+            shutil.rmtree(download, ignore_errors=True)
+
+    def _fetched(self, value, task_id, download, cached):
+        """Download ``value`` into the empty folder ``download`` and move it to ``cached``."""
         try:
             with http_session(BoundedSession(self.max_bytes)):
-                path = get_local_path(value, cache_dir=str(incoming), hostname=self.url or None,
+                path = get_local_path(value, cache_dir=str(download), hostname=self.url or None,
                                       access_token=self.api_key or None, task_id=task_id)
         except ImageUnreadable:
             raise
@@ -89,9 +100,9 @@ class MediaFiles:
             raise ImageUnreadable(f'cannot fetch it ({type(error).__name__})') from None
         except Exception as error:  # label-studio-sdk raises bare Exception (a cloud URI without a task id)
             raise ImageUnreadable(str(error).replace(self.api_key or '\0', '***')) from None
-        if Path(path).parent != incoming:
+        if Path(path).parent != download:
             return path  # a file Label Studio keeps on this machine, read in place
-        os.replace(path, cached)
+        os.replace(path, cached)  # another process's copy of the same file may be replaced: same bytes
         self._added(cached)
         return str(cached)
 

@@ -1,6 +1,7 @@
 """Fetching task images through label-studio-sdk against a real HTTP server on loopback."""
 import io
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -36,6 +37,8 @@ class Files(BaseHTTPRequestHandler):
             return self._answer(400, b'')
         if self.path == '/slow.png':
             time.sleep(2)
+        if self.path.startswith('/race/'):
+            return self._answer(200, png((int(self.path.split('/')[-1]) % 256, 0, 0)))
         if self.path.startswith('/data/') and self.headers.get('Authorization') != f'Token {TOKEN}':
             return self._answer(401, b'')
         if self.path not in self.files:
@@ -79,6 +82,23 @@ def test_an_upload_is_fetched_once_with_the_token_and_cached(servers, tmp_path, 
     assert len(Files.seen) == asked, 'the second fetch is served from the cache'
     assert [a for _, p, a in Files.seen if p == '/data/upload/1/a.png'] == [f'Token {TOKEN}']
     assert TOKEN not in caplog.text
+
+
+def fetch_all_at(url, cache_dir, start, count):
+    """In a process of its own: wait for ``start`` (a time.time()), then fetch ``/race/0`` .. ``count - 1``."""
+    fetch = MediaFiles(Settings(label_studio_url=url, label_studio_api_key=TOKEN), cache_dir)
+    time.sleep(max(0.0, start - time.time()))
+    return [Image.open(fetch(f'{url}/race/{n}')).getpixel((0, 0))[0] for n in range(count)]
+
+
+def test_processes_sharing_the_cache_fetch_the_same_files_at_once(servers, tmp_path):
+    count = 200
+    with multiprocessing.get_context('spawn').Pool(2) as pool:
+        start = time.time() + 5  # both processes started and imported by then
+        runs = [pool.apply_async(fetch_all_at, (servers[0], tmp_path / 'cache', start, count)) for _ in range(2)]
+        assert [run.get(timeout=120) for run in runs] == [[n % 256 for n in range(count)]] * 2
+    assert len([p for p in (tmp_path / 'cache').iterdir() if p.is_file()]) == count
+    assert not any((tmp_path / 'cache' / media.INCOMING).iterdir()), 'no download left behind'
 
 
 def test_the_token_goes_to_label_studio_only(servers, tmp_path):
