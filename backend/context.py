@@ -6,6 +6,7 @@ from pathlib import Path
 from redis import Redis
 from rq import get_current_job
 
+from backend.calibration import shared_calibration
 from backend.media import MediaFiles
 from backend.project_state import ProjectState, parse_project_ref
 from backend.queues import queues
@@ -37,7 +38,7 @@ class Context:
     def create(cls, settings, redis):
         store = VersionStore(settings.model_dir)
         runtime = Runtime.create(settings.device, settings.inference_bf16, settings.base_model,
-                                 settings.training_bf16)
+                                 settings.training_bf16, calibration=shared_calibration(redis))
         media = MediaFiles(settings, Path(settings.model_dir) / MEDIA_CACHE)
         reader = Reader(max_chars=settings.max_text_chars, fetch=media, image_size=settings.image_size,
                         max_image_bytes=settings.max_image_bytes, max_image_pixels=settings.max_image_pixels)

@@ -1,4 +1,5 @@
 """Every Redis key the backend uses, built in one place."""
+import hashlib
 
 PREFIX = 'lsal'
 
@@ -13,6 +14,14 @@ ARCHIVED = f'{PREFIX}:archived'
 
 RETRY_PUMP = f'{PREFIX}:retry_pump'
 """Token of the worker whose turn it is to move due retries to the queue."""
+
+
+def calibration(where):
+    """``lsal:calibration:<hash of where>``: a bfloat16 decision as JSON (``where`` names the machine kind,
+    device, encoder and torch version it holds for); ``<key>:lock`` while one process measures it."""
+    if where == '*':
+        return f'{PREFIX}:calibration:*'
+    return f'{PREFIX}:calibration:{hashlib.sha256(where.encode()).hexdigest()[:16]}'
 
 
 def histogram(name):

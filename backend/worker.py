@@ -8,9 +8,10 @@ from rq import Worker
 from rq.scheduler import RQScheduler
 
 from backend import keys, ownership
+from backend.calibration import shared_calibration
 from backend.connection import connect
 from backend.queues import KINDS, queue_name
-from model.device import calibrate, resolve_device
+from model.device import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +66,16 @@ def run_worker(settings, kinds=KINDS):
     """Work on the queues of ``kinds`` until stopped; retries of every queue move while this worker lives.
 
     Each job runs in a work horse forked from this process. On a CPU the
-    horses inherit the bfloat16 decision made once at start; CUDA is never
+    horses read the bfloat16 decision this worker awaited or measured at start
+    (:func:`~backend.calibration.shared_calibration`); CUDA is never
     initialized here (a forked child could not use it), each horse does.
-    Neither does this process run torch: the calibration runs in a child of
+    Neither does this process run torch: a calibration runs in a child of
     its own (a horse forked after torch's thread pool started would hang).
     """
     device = resolve_device(settings.device)
     logger.info('Worker on %s for queues %s', device, ', '.join(kinds))
     if device.type == 'cpu' and 'auto' in (settings.inference_bf16, settings.training_bf16):
-        calibrate(settings.base_model, isolated=True)
+        shared_calibration(connect(settings.redis_url), isolated=True)(settings.base_model, device)
     prefix = settings.queue_name
     pump = RetryPump(settings.redis_url, [queue_name(prefix, kind) for kind in KINDS])
     pump.start()

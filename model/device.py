@@ -1,6 +1,8 @@
 """Where models run: the device, and whether bfloat16 autocast is both faster and faithful there."""
 import json
 import logging
+import os
+import platform
 import re
 import subprocess
 import sys
@@ -36,6 +38,16 @@ MAX_GRADIENT_DIFFERENCE = 0.01
 TRAINING_TEXTS = 16
 """Texts in the calibration's training step (one batch of the training recipe)."""
 
+MIN_TIMING_PAIRS = 3
+"""Least pairs of interleaved fp32 and bfloat16 timings."""
+
+MAX_TIMING_PAIRS = 12
+"""Most pairs, when the ratio keeps moving (a busy machine)."""
+
+STABLE_RATIO = 0.03
+"""Timings are stable once one more pair moves the ratio of the best fp32 and bfloat16 times by at most this
+fraction."""
+
 _DEVICE_NAME = re.compile(r'auto|cpu|cuda(:\d+)?')
 
 
@@ -58,6 +70,11 @@ class Calibration:
     inference: PrecisionDecision
     training: PrecisionDecision
 
+    @classmethod
+    def from_dict(cls, values):
+        """The calibration ``dataclasses.asdict`` gave ``values`` of."""
+        return cls(PrecisionDecision(**values['inference']), PrecisionDecision(**values['training']))
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -75,16 +92,16 @@ class Runtime:
     train_bf16: bool = False
 
     @classmethod
-    def create(cls, device='auto', inference_bf16='auto', base_model=None, training_bf16='auto'):
+    def create(cls, device='auto', inference_bf16='auto', base_model=None, training_bf16='auto', calibration=None):
         """The runtime of ``device`` (see :func:`resolve_device`).
 
         ``inference_bf16`` and ``training_bf16`` are True, False or ``'auto'``:
-        what :func:`calibrate` measures on ``base_model`` on that device (once
-        per process and model).
+        what ``calibration(base_model, device)`` decides on that device
+        (default :func:`calibrate`: measured once per process and model).
         """
         resolved = resolve_device(device)
         if 'auto' in (inference_bf16, training_bf16):
-            calibration = calibrate(base_model, resolved)
+            calibration = (calibration or calibrate)(base_model, resolved)
             inference_bf16 = calibration.inference.bf16 if inference_bf16 == 'auto' else inference_bf16
             training_bf16 = calibration.training.bf16 if training_bf16 == 'auto' else training_bf16
         return cls(resolved, bool(inference_bf16), bool(training_bf16))
@@ -199,8 +216,7 @@ def _measure(base_model, device, max_length):
         with torch.inference_mode(), Runtime(device, inference_bf16=bf16).autocast():
             return pooled(batch).float().cpu().numpy()
 
-    fp32, fp32_seconds = _best_time(embed, False)
-    bf16, bf16_seconds = _best_time(embed, True)
+    (fp32, bf16), (fp32_seconds, bf16_seconds) = interleaved_best_times(embed)
     inference = choose_bf16(fp32_seconds, bf16_seconds, *embedding_agreement(fp32, bf16))
 
     torch.manual_seed(0)
@@ -216,8 +232,8 @@ def _measure(base_model, device, max_length):
         grads = torch.cat([p.grad.flatten().float() for p in encoder.parameters() if p.grad is not None])
         return logits.argmax(dim=1).cpu().numpy(), grads
 
-    (fp32_argmax, fp32_grads), fp32_seconds = _best_time(step, False)
-    (bf16_argmax, bf16_grads), bf16_seconds = _best_time(step, True)
+    (fp32_step, bf16_step), (fp32_seconds, bf16_seconds) = interleaved_best_times(step)
+    (fp32_argmax, fp32_grads), (bf16_argmax, bf16_grads) = fp32_step, bf16_step
     cosine = float(torch.nn.functional.cosine_similarity(fp32_grads.double(), bf16_grads.double(), dim=0))
     training = choose_bf16(fp32_seconds, bf16_seconds, float(np.mean(fp32_argmax == bf16_argmax)),
                            max(0.0, 1.0 - cosine), max_difference=MAX_GRADIENT_DIFFERENCE)
@@ -226,8 +242,8 @@ def _measure(base_model, device, max_length):
 
 def _measure_in_child(base_model, device, max_length):
     command = [sys.executable, '-m', 'model.device', str(base_model), str(device), str(max_length)]
-    output = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-    return Calibration(PrecisionDecision(**output['inference']), PrecisionDecision(**output['training']))
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout.splitlines()[-1]
+    return Calibration.from_dict(json.loads(output))
 
 
 def embedding_agreement(reference, other):
@@ -244,15 +260,39 @@ def embedding_agreement(reference, other):
     return float(np.mean(same)), float(np.max(1.0 - np.sum(a * b, axis=1)))
 
 
-def _best_time(run, bf16, repeats=3):
-    """The output of ``run(bf16)`` and the least of ``repeats`` timings after one warm-up."""
-    out = run(bf16)
-    seconds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run(bf16)
-        seconds.append(time.perf_counter() - started)
-    return out, min(seconds)
+def interleaved_best_times(run, min_pairs=MIN_TIMING_PAIRS, max_pairs=MAX_TIMING_PAIRS, stable=STABLE_RATIO,
+                           clock=time.perf_counter):
+    """``((fp32 output, bf16 output), (best fp32 seconds, best bf16 seconds))`` of ``run(bf16)``.
+
+    After one warm-up of each, fp32 and bfloat16 runs alternate, so that load
+    from elsewhere falls on both alike, for at least ``min_pairs`` pairs and
+    until one more pair moves the ratio of the best times by at most ``stable``
+    (a fraction), or ``max_pairs``.
+    """
+    outputs = (run(False), run(True))
+    best = [float('inf'), float('inf')]
+    for pair in range(max_pairs):
+        before = best[0] / best[1] if pair else None
+        for index, bf16 in enumerate((False, True)):
+            started = clock()
+            run(bf16)
+            best[index] = min(best[index], clock() - started)
+        if pair + 1 >= min_pairs and abs(best[0] / best[1] - before) <= stable * before:
+            break
+    return outputs, tuple(best)
+
+
+def machine_kind(device):
+    """What a calibration on ``device`` holds for: the GPU's name, or the CPU's model and the cores this process
+    may use."""
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as cpuinfo:
+            model = next((line.split(':', 1)[1].strip() for line in cpuinfo if line.startswith('model name')), '')
+    except OSError:
+        model = ''
+    return f'{model or platform.processor() or platform.machine()}, {len(os.sched_getaffinity(0))} cores'
 
 
 def _calibration_texts(tokenizer):

@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
+from backend.calibration import stored_calibrations
 from backend.chart import line_chart
 from backend.errors import NotFound
 from backend.project_state import parse_project_id
@@ -21,7 +22,8 @@ JOBS_SHOWN = 20
 def overview():
     ctx = context()
     projects = [_summary(ctx.project(pid)) for pid in project_ids(ctx)]
-    return render_template('overview.html', projects=projects, queues=_queues(ctx), runtime=ctx.runtime.describe())
+    return render_template('overview.html', projects=projects, queues=_queues(ctx), runtime=ctx.runtime.describe(),
+                           calibrations=stored_calibrations(ctx.redis))
 
 
 @bp.get('/status/<project_id>')
@@ -39,8 +41,8 @@ def project_page(project_id):
                         'agreement with the previous version': [(v['num_train'], max(v['agreement']['value'], 0.0))
                                                                 for v in agreed]},
                        x_label='labels trained on', y_label=metric)
-    return render_template('project.html', project=summary, chart=chart,
-                           queues=_queues(ctx, f'-{project.id}-'), runtime=ctx.runtime.describe())
+    return render_template('project.html', project=summary, chart=chart, queues=_queues(ctx, f'-{project.id}-'),
+                           runtime=ctx.runtime.describe(), calibrations=stored_calibrations(ctx.redis))
 
 
 def _summary(project):

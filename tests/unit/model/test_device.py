@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.device import MIN_SPEEDUP, choose_bf16, embedding_agreement, resolve_device
+from model.device import MIN_SPEEDUP, choose_bf16, embedding_agreement, interleaved_best_times, resolve_device
 
 
 @pytest.mark.parametrize('name, cuda_devices, expected', [
@@ -63,3 +63,36 @@ def test_embedding_agreement_counts_texts_that_stay_nearest_their_own_embedding(
 def test_training_gradients_may_differ_more_than_embeddings():
     assert not choose_bf16(0.5, 0.35, agreement=1.0, difference=0.004).bf16
     assert choose_bf16(0.5, 0.35, agreement=1.0, difference=0.004, max_difference=0.01).bf16
+
+
+class Clock:
+    """A clock that ``run`` advances by the seconds each call takes (a list, consumed in order)."""
+
+    def __init__(self, seconds):
+        self.now, self.seconds, self.calls = 0.0, list(seconds), []
+
+    def __call__(self):
+        return self.now
+
+    def run(self, bf16):
+        self.calls.append('bf16' if bf16 else 'fp32')
+        self.now += self.seconds.pop(0)
+        return bf16
+
+
+def test_timings_interleave_fp32_and_bf16_and_stop_once_the_ratio_is_stable():
+    # Warm-ups 9 and 9; then pairs (2, 1) (2, 1) (2, 1): ratio 2.0 twice over -> stop after the minimum 3 pairs.
+    clock = Clock([9, 9, 2, 1, 2, 1, 2, 1, 5, 5])
+    outputs, best = interleaved_best_times(clock.run, clock=clock)
+    assert outputs == (False, True) and best == (2, 1)
+    assert clock.calls == ['fp32', 'bf16'] * 4
+
+
+def test_timings_go_on_while_the_ratio_moves_and_stop_at_the_most_pairs():
+    # A load that falls on bf16's runs: its best keeps improving, the ratio keeps moving; stop at 5 pairs.
+    clock = Clock([1, 1] + [x for n in range(5) for x in (2, 10 - n)])
+    _, best = interleaved_best_times(clock.run, max_pairs=5, clock=clock)
+    assert best == (2, 6) and len(clock.calls) == 2 + 2 * 5
+    moving_then_still = Clock([1, 1, 2, 4, 2, 3, 2, 3, 2, 3, 2, 3])
+    _, best = interleaved_best_times(moving_then_still.run, clock=moving_then_still)
+    assert best == (2, 3) and len(moving_then_still.calls) == 2 + 2 * 3, 'ratio 0.5, 0.67, 0.67: stable at pair 3'
