@@ -122,7 +122,7 @@ class Settings:
     queue_name: str = 'lsal'
     host: str = '0.0.0.0'
     port: int = 9090
-    web_workers: int = 2
+    web_workers: int = 1
     web_threads: int = 4
     train_timeout: int = 3600
     rescore_timeout: int = 3600

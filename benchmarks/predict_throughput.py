@@ -1,10 +1,12 @@
 """/predict over HTTP against the fastest raw forward of the same model, in one run.
 
-    python -m benchmarks.predict_throughput [--task-type classes|spans] [--texts 1000] [--train 100]
+    python -m benchmarks.predict_throughput [--task-type classes|spans] [--deployment serve|start|one-process]
 
 Fine-tunes a version (classes: BBC News topics, first paragraphs; spans: WNUT-16 tweets), publishes
-it, starts the web server as ``lsal serve`` does (gunicorn, in a process of its own, ``WEB_WORKERS=1``)
-and sends the other texts to /predict in one request, as Label Studio's "Retrieve predictions" does,
+it, starts the backend as documented (``serve``: ``lsal serve`` with its default workers plus an ``lsal
+worker``; ``start``: ``lsal start``; ``one-process``: ``lsal serve`` with ``WEB_WORKERS=1`` alone), with
+no stored bfloat16 decision so that it calibrates as on a fresh start, and sends the other texts to
+/predict in one request, as Label Studio's "Retrieve predictions" does,
 with ``STRATEGY`` (default bald). The baseline is the same texts through the tokenizer, the encoder
 and the head in this process, batched and length-sorted like the backend, with nothing else (no
 windows, no span decoding, no scores, no JSON), in fp32 and under bfloat16 autocast: the faster of the
@@ -25,6 +27,8 @@ import redis
 import requests
 import torch
 
+from backend import keys
+from backend.calibration import stored_calibrations
 from backend.context import Context
 from backend.project_state import ProjectState
 from backend.settings import Settings
@@ -55,6 +59,13 @@ def spans_data():
 
 DATA = {'classes': classes_data, 'spans': spans_data}
 
+DEPLOYMENTS = {
+    'serve': [(['serve', '--host', '127.0.0.1'], {}), (['worker'], {})],
+    'start': [(['start', '--host', '127.0.0.1'], {})],
+    'one-process': [(['serve', '--host', '127.0.0.1'], {'WEB_WORKERS': '1'})],
+}
+"""``lsal`` commands (and settings) of each deployment; the first one serves HTTP."""
+
 
 def raw_forward(predictor, texts, bf16, batch_size=INFERENCE_BATCH_SIZE):
     """The head's softmax over the encoder's output for ``texts`` in length-sorted batches: the least
@@ -70,6 +81,7 @@ def raw_forward(predictor, texts, bf16, batch_size=INFERENCE_BATCH_SIZE):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--task-type', choices=sorted(DATA), default='classes')
+    parser.add_argument('--deployment', choices=sorted(DEPLOYMENTS), default='serve')
     parser.add_argument('--texts', type=int, default=1000)
     parser.add_argument('--train', type=int, default=100)
     parser.add_argument('--repeats', type=int, default=5)
@@ -82,7 +94,7 @@ def main(argv=None):
     client = redis.Redis.from_url(args.redis)
     client.flushdb()
     with tempfile.TemporaryDirectory() as models:
-        env = {**os.environ, 'REDIS_URL': args.redis, 'MODEL_DIR': models, 'MAX_LENGTH': '64', 'WEB_WORKERS': '1'}
+        env = {**os.environ, 'REDIS_URL': args.redis, 'MODEL_DIR': models, 'MAX_LENGTH': '64'}
         ctx = Context.create(Settings.from_env(env), client)
         predictor = task_type.fine_tune(default_text_model(), examples[:args.train], ctx.training_config(task_type),
                                         ctx.runtime)
@@ -91,12 +103,16 @@ def main(argv=None):
         project = ProjectState(client, project_id)
         project.save_label_config(config)
         project.publish('v1', {'created_at': time.time()})
+        for key in client.scan_iter(keys.calibration('*')):  # the deployment decides as on a fresh start
+            client.delete(key)
         port = free_port()
         url = f'http://127.0.0.1:{port}'
         log = Path(models) / 'serve.log'
         with open(log, 'w') as handle:
-            server = subprocess.Popen([sys.executable, '-m', 'backend.cli', 'serve', '--host', '127.0.0.1',
-                                       '--port', str(port)], env=env, stdout=handle, stderr=subprocess.STDOUT)
+            servers = [subprocess.Popen([sys.executable, '-m', 'backend.cli', *command], stdout=handle,
+                                        stderr=subprocess.STDOUT, env={**env, 'PORT': str(port), **settings})
+                       for command, settings in DEPLOYMENTS[args.deployment]]
+        server = servers[0]
         tasks = [make_task(i, text) for i, text in enumerate(pool)]
         try:
             wait_until_up(f'{url}/health', server, 120, log)
@@ -123,13 +139,18 @@ def main(argv=None):
                 started = time.perf_counter()
                 requests.post(f'{url}/predict', json=request_body([tasks[i]]), timeout=60).raise_for_status()
                 single_http.append(time.perf_counter() - started)
+            decisions = stored_calibrations(client)
         finally:
-            stop(server)
+            for process in servers:
+                stop(process)
             client.flushdb()
-        precision = [line.split('INFO ')[-1] for line in log.read_text().splitlines() if 'Inference precision' in line]
     print(f'{len(pool)} {args.task_type} texts, {torch.get_num_threads()} torch threads, strategy '
-          f'{ctx.strategy(task_type, {})}; this process: {ctx.runtime.describe()}; the server: '
-          f'{precision[0] if precision else "no precision logged"}')
+          f'{ctx.strategy(task_type, {})}, deployment {args.deployment}; this process: {ctx.runtime.describe()}')
+    for decision in decisions:
+        inference = decision['calibration']['inference']
+        print(f'the deployment\'s decision on {decision["machine"]}: {"bf16" if inference["bf16"] else "fp32"} '
+              f'inference ({inference["reason"]}; fp32 {inference["fp32_seconds"]:.3f} s, '
+              f'bf16 {inference["bf16_seconds"]:.3f} s)')
     for bf16, seconds in raw.items():
         print(f'raw forward {"bf16" if bf16 else "fp32"}  {len(pool) / min(seconds):7.1f} texts/s '
               f'(best of {args.repeats})')
