@@ -42,6 +42,11 @@ class LabelConfig:
         elements = list(root.iter())
         self.controls = [e for e in elements if e.tag in CONTROL_TAGS]
         self.objects = [e for e in elements if e.tag in OBJECT_TAGS]
+        self.names = {e.get('name') for e in elements if e.get('name')}
+
+    def named(self, name):
+        """The object tag called ``name``, or None."""
+        return next((o for o in self.objects if o.get('name') == name), None)
 
     def target(self, control, object_tag):
         """The ``object_tag`` element ``control`` points at with ``toName``."""
@@ -72,9 +77,10 @@ def image_field(image):
 
 
 def label_values(control, child_tag, minimum):
-    """The distinct values of ``control``'s ``child_tag`` children (alias first), in config order."""
-    values = tuple(c.get('alias') or c.get('value') for c in control.iter(child_tag))
-    if len(values) < minimum or not all(values) or len(set(values)) != len(values):
+    """The distinct values of ``control``'s ``child_tag`` children (alias first), in config order (a value given
+    twice is one label, as in Label Studio)."""
+    values = tuple(dict.fromkeys(c.get('alias') or c.get('value') for c in control.iter(child_tag)))
+    if len(values) < minimum or not all(values):
         raise LabelConfigError(f'label_config: <{control.tag} name="{control.get("name")}"> needs at least '
                                f'{minimum} distinct <{child_tag} value="..."> (found {list(values)[:20]})')
     if len(values) > MAX_LABELS:

@@ -1,6 +1,6 @@
 """What every task type shares: one control over one data object of a labeling config."""
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from model.device import CPU
 from model.training import TrainingConfig
@@ -44,12 +44,15 @@ class TaskType(ABC):
         to_name: the ``name`` of the object tag it labels.
         field: the task data key the object shows (``$text`` -> ``text``).
         labels: the label values, in config order.
+        ignored: what the config holds that this backend does not learn: one line per tag, with the reason
+            (not part of the type's identity: a config that adds a TextArea serves the same type).
     """
 
     from_name: str
     to_name: str
     field: str
     labels: tuple
+    ignored: tuple = field(default=(), compare=False)
 
     NAME = ''
     """The type's name in ``/versions``, and the ``kind`` of its versions' :class:`~model.contracts.ModelCard`."""
@@ -120,7 +123,7 @@ class TaskType(ABC):
 
     def to_dict(self):
         return {'type': self.NAME, 'from_name': self.from_name, 'to_name': self.to_name, 'field': self.field,
-                'labels': list(self.labels)}
+                'labels': list(self.labels), 'ignored': list(self.ignored)}
 
     def input_of(self, task, reader):
         """The value a task shows in the configured field (a text, or an image's URL).

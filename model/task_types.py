@@ -1,6 +1,7 @@
 """The registry of task types: the only place that lists them all. A config is served by the type whose tags
 it holds; the store, the settings and the metrics read what they need from the types' declarations."""
 import functools
+from dataclasses import replace
 
 from model.detection import ObjectDetection
 from model.exceptions import ModelNotFoundError
@@ -43,33 +44,83 @@ def model_class(kind):
 
 
 def _served():
-    return ' or '.join(f'one <{t.CONTROL}> over one <{t.OBJECT}>' for t in TASK_TYPES)
+    return ', '.join(f'<{t.CONTROL}> over <{t.OBJECT}>' for t in TASK_TYPES)
 
 
 @functools.lru_cache(maxsize=64)
 def parse_label_config(xml):
-    """The :class:`TaskType` instance that serves a labeling config.
+    """The :class:`TaskType` instance that serves a labeling config, with what else it holds as ``ignored``.
+
+    The first control, in config order, that a task type learns over the object
+    it points at, labeled once per task (not ``perRegion``, not shown only
+    when another control has a value), is served. Every other control, and
+    every object no served control points at, is ignored with its reason.
 
     Raises:
-        LabelConfigError: the XML does not parse, is too large, or does not hold
-            exactly one served control over its object (the message names the tags).
+        LabelConfigError: the XML does not parse or is too large, two controls
+            share a name, a control points at no object, or no control is
+            served (the message names each tag and why).
     """
     config = LabelConfig(xml)
-    controls = {t.CONTROL for t in TASK_TYPES}
-    objects = {t.OBJECT for t in TASK_TYPES}
-    unsupported = sorted({e.tag for e in config.controls if e.tag not in controls}
-                         | {e.tag for e in config.objects if e.tag not in objects})
-    if unsupported:
-        raise LabelConfigError(f'label_config: unsupported tag(s) {", ".join(unsupported)}; '
-                               f'this backend serves {_served()}')
-    if len(config.controls) != 1:
-        found = ', '.join(f'<{e.tag} name="{e.get("name")}">' for e in config.controls) or 'none'
-        raise LabelConfigError(f'label_config: expected exactly one control tag ({_served()}), found {found}')
-    control = config.controls[0]
-    target = next((e for e in config.objects if e.get('name') == control.get('toName')), None)
-    served = [t for t in TASK_TYPES if t.CONTROL == control.tag]
-    task_type = next((t for t in served if target is not None and t.OBJECT == target.tag), served[0])
-    return task_type.from_config(config, control)
+    _check_names(config)
+    served, reasons = None, {}
+    for control in config.controls:
+        reason = _not_served(config, control)
+        if reason is None and served is None:
+            try:
+                served = _task_type(config, control).from_config(config, control)
+                continue
+            except LabelConfigError as error:
+                reason = str(error).removeprefix('label_config: ')
+        reasons[_named(control)] = reason or f'one control is served per project, {_named_served(served)}'
+    if served is None:
+        found = '; '.join(f'{tag}: {reason}' for tag, reason in reasons.items()) or 'no control tag'
+        raise LabelConfigError(f'label_config: nothing this backend learns ({_served()}): {found}')
+    reasons.update({_named(o): 'no served control labels it'
+                    for o in config.objects if o.get('name') != served.to_name})
+    return replace(served, ignored=tuple(f'{tag}: {reason}' for tag, reason in reasons.items()))
+
+
+def _check_names(config):
+    """Refuse two controls of one name, and a control whose ``toName`` names no object."""
+    names = [control.get('name') for control in config.controls if control.get('name')]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise LabelConfigError(f'label_config: two or more controls are named {", ".join(map(repr, duplicates))}')
+    for control in config.controls:
+        missing = [name for name in (control.get('toName') or '').split(',') if name and name not in config.names]
+        if missing:
+            raise LabelConfigError(f'label_config: {_named(control)} points toName="{control.get("toName")}", '
+                                   f'and no object is named {missing[0]!r}')
+
+
+def _not_served(config, control):
+    """Why ``control`` is not learned as a task-level label, or None if a task type can learn it."""
+    if control.get('perRegion') == 'true':
+        return 'labels regions (perRegion), not the task'
+    if control.get('visibleWhen') or control.get('whenTagName'):
+        return 'shown only when another control has a value (visibleWhen / whenTagName)'
+    if not any(t.CONTROL == control.tag for t in TASK_TYPES):
+        return f'no task type learns <{control.tag}>'
+    if _task_type(config, control) is None:
+        target = config.named(control.get('toName'))
+        return f'no task type learns <{control.tag}> over <{target.tag if target is not None else "?"}>'
+    return None
+
+
+def _task_type(config, control):
+    """The task type that learns ``control`` over the object it points at, or None."""
+    target = config.named(control.get('toName'))
+    return next((t for t in TASK_TYPES if t.CONTROL == control.tag and target is not None
+                 and t.OBJECT == target.tag), None)
+
+
+def _named(element):
+    return f'<{element.tag} name="{element.get("name")}">' if element.get('name') else f'<{element.tag}>'
+
+
+def _named_served(task_type):
+    return f'<{task_type.CONTROL} name="{task_type.from_name}"> is'
 
 
 __all__ = ['HELD_OUT_GAUGES', 'OPTIONS', 'PER_LABEL_GAUGES', 'STRATEGY_NAMES', 'TASK_TYPES', 'WEIGHT_SETTINGS',

@@ -56,7 +56,10 @@ def setup():
     project.save_params(params)
     project.record_setup_error(None)
     catch_up(context(), project)
-    return {'model_version': project.model_version()}
+    if task_type.ignored:
+        logger.info('Project %s: serving %s; ignored: %s', project.id, task_type.from_name,
+                    '; '.join(task_type.ignored))
+    return {'model_version': project.model_version(), 'task_type': task_type.NAME, 'ignored': list(task_type.ignored)}
 
 
 @bp.post('/predict')

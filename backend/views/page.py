@@ -55,7 +55,8 @@ def _summary(project):
             'metric': task_type.METRIC if task_type else None, 'current': current, 'serving': serving,
             'trained_ago': _ago(serving['created_at']) if serving else None,
             'labeled': project.count_examples(), 'pending': project.pending(), 'versions': versions[::-1],
-            'stop': agreement.get('stabilized'), 'setup_error': project.setup_error()}
+            'stop': agreement.get('stabilized'), 'setup_error': project.setup_error(),
+            'ignored': task_type.ignored if task_type else ()}
 
 
 def _queues(ctx, job_marker=''):

@@ -8,7 +8,7 @@ a span, and draws a prediction's ``start``/``end`` as code points
 from dataclasses import dataclass
 
 from model.device import CPU
-from model.label_config import LabelConfigError, inline_text_field, label_values
+from model.label_config import inline_text_field, label_values
 from model.spans.metrics import entity_metrics
 from model.spans.predictor import SpanPredictor
 from model.spans.training import SPANS, fine_tune_spans
@@ -78,9 +78,6 @@ class SpanLabeling(TaskType):
 
     @classmethod
     def from_config(cls, config, control):
-        texts = [e for e in config.objects if e.tag == cls.OBJECT]
-        if len(texts) != 1:
-            raise LabelConfigError(f'label_config: <Labels> needs exactly one <Text>, found {len(texts)}')
         target = config.target(control, cls.OBJECT)
         return cls(from_name=control.get('name'), to_name=target.get('name'), field=inline_text_field(target),
                    labels=label_values(control, 'Label', 1))

@@ -10,6 +10,10 @@ from tests.prometheus import value
 
 pytestmark = pytest.mark.e2e
 
+CONFIG = LABEL_CONFIG.replace('</View>', '<TextArea name="reviewer_notes" toName="text"/>'
+                                         '<Rating name="quality" toName="text"/></View>')
+"""The topic, with two controls no task type learns beside it: served, the two named as ignored."""
+
 
 def label_next_tasks(api, project_id, count, labels_by_text):
     """Label the tasks Label Studio serves next, as an annotator would; returns their ids."""
@@ -18,7 +22,8 @@ def label_next_tasks(api, project_id, count, labels_by_text):
         task = api.call('GET', f'/api/projects/{project_id}/next')
         label = labels_by_text[task['data']['text']]
         api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': [{
-            'from_name': 'topic', 'to_name': 'text', 'type': 'choices', 'value': {'choices': [label]}}]})
+            'from_name': 'topic', 'to_name': 'text', 'type': 'choices', 'value': {'choices': [label]}}, {
+            'from_name': 'reviewer_notes', 'to_name': 'text', 'type': 'textarea', 'value': {'text': ['checked']}}]})
         served.append(task['id'])
     return served
 
@@ -27,7 +32,7 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     ls_url, token = label_studio
     backend_url, log = backend
     api = Api(ls_url, token)
-    project = api.call('POST', '/api/projects', json={'title': 'BBC News', 'label_config': LABEL_CONFIG})
+    project = api.call('POST', '/api/projects', json={'title': 'BBC News', 'label_config': CONFIG})
     pid = project['id']
     api.call('POST', f'/api/projects/{pid}/import', json=[{'text': text} for text, _ in bbc[:60]])
     labels_by_text = {text: label for text, label in bbc[:60]}
@@ -53,8 +58,10 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     assert version.startswith('v1-')
     created = int(datetime.fromisoformat(project['created_at']).timestamp())
     setup = requests.post(f'{backend_url}/setup', timeout=5, json={'project': f'{pid}.{created}',
-                                                                    'schema': LABEL_CONFIG}).json()
+                                                                    'schema': CONFIG}).json()
     assert setup['model_version'] == version
+    assert [line.split(':')[0] for line in setup['ignored']] == ['<TextArea name="reviewer_notes">',
+                                                                 '<Rating name="quality">']
     wait_for(lambda: api.project(pid)['model_version'] == version,
              'project.model_version set to the new version by the re-scoring job', log)
     assert api.call('GET', f'/api/ml/{ml["id"]}/versions')['versions'][-1] == version

@@ -21,10 +21,29 @@ def test_health(client):
 def test_setup_answers_untrained_and_stores_config_and_params(client, redis):
     response = client.post('/setup', json=payloads.setup(extra_params='{"strategy": "entropy", "train_every": 2}'))
     assert response.status_code == 200
-    assert response.json == {'model_version': 'untrained'}
+    assert response.json == {'model_version': 'untrained', 'task_type': 'text_classification', 'ignored': []}
     project = ProjectState(redis, '1')
     assert project.task_type().labels == ('business', 'entertainment', 'politics', 'sports', 'tech')
     assert project.params() == {'strategy': 'entropy', 'train_every': 2}
+
+
+def test_a_config_with_tags_no_task_type_learns_is_served_and_says_what_it_ignores(client):
+    schema = payloads.LABEL_CONFIG.replace('</View>', '<TextArea name="notes" toName="text"/><Rating name="stars" '
+                                                      'toName="text"/></View>')
+    response = client.post('/setup', json=payloads.setup(schema=schema))
+    ignored = ['<TextArea name="notes">: no task type learns <TextArea>',
+               '<Rating name="stars">: no task type learns <Rating>']
+    assert response.status_code == 200 and response.json['ignored'] == ignored
+    assert client.get('/versions?project=1').json['projects']['1']['task_type']['ignored'] == ignored
+    page = client.get('/status/1').get_data(as_text=True)
+    assert 'Not learned from this config: &lt;TextArea name=&#34;notes&#34;&gt;' in page
+    notes = {'from_name': 'notes', 'to_name': 'text', 'type': 'textarea', 'value': {'text': ['a note']}}
+    body = payloads.annotation_created(1, 1, 'hello', 'tech')
+    body['annotation']['result'].append(notes)
+    assert client.post('/webhook', json=body).json['stored'] == 1, 'the topic is learned, the note left alone'
+    body = payloads.annotation_created(2, 2, 'only a note', 'tech')
+    body['annotation']['result'] = [notes]
+    assert client.post('/webhook', json=body).json['stored'] == 0
 
 
 def test_predict_before_training_gives_no_preannotation_and_a_random_order(client):
@@ -66,8 +85,10 @@ def test_predict_task_without_the_text_field_is_named(client):
 
 
 @pytest.mark.parametrize('body, status, message', [
-    ({'project': '1.2', 'schema': '<View><Video name="v" value="$v"/></View>'}, 422, 'unsupported tag(s) Video'),
-    ({'project': '1.2', 'schema': '<View><Image name="i" value="$i"/></View>'}, 422, 'found none'),
+    ({'project': '1.2', 'schema': '<View><Video name="v" value="$v"/><Choices name="c" toName="v">'
+                                  '<Choice value="a"/><Choice value="b"/></Choices></View>'},
+     422, 'no task type learns <Choices> over <Video>'),
+    ({'project': '1.2', 'schema': '<View><Image name="i" value="$i"/></View>'}, 422, 'no control tag'),
     ({'project': '1.2'}, 400, 'schema: expected'),
     ({'schema': payloads.LABEL_CONFIG}, 400, 'project: expected'),
     (payloads.setup(extra_params='{"strategy": "magic"}'), 422, "unknown 'magic'"),

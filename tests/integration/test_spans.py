@@ -105,12 +105,11 @@ def test_bad_span_annotations_are_refused_and_stored_ones_kept(client, redis, tw
 
 
 def test_refused_config_is_named_in_setup_and_in_versions(client):
-    schema = '<View><Text name="a" value="$a"/><Text name="b" value="$b"/><Labels name="l" toName="a">' \
-             '<Label value="x"/></Labels></View>'
+    schema = '<View><Image name="a" value="$a"/><Labels name="l" toName="a"><Label value="x"/></Labels></View>'
     response = client.post('/setup', json=payloads.setup('3.17', schema))
-    assert response.status_code == 422 and '<Labels> needs exactly one <Text>, found 2' in response.json['error']
+    assert response.status_code == 422 and 'no task type learns <Labels> over <Image>' in response.json['error']
     project = client.get('/versions?project=3').json['projects']['3']
-    assert '<Labels> needs exactly one <Text>' in project['setup_error']
+    assert 'no task type learns <Labels> over <Image>' in project['setup_error']
     assert client.post('/setup', json=payloads.setup('3.17', payloads.SPAN_CONFIG)).status_code == 200
     assert client.get('/versions?project=3').json['projects']['3']['setup_error'] is None
 

@@ -37,7 +37,7 @@ def test_labels_over_text_anywhere_in_the_view_is_span_labeling():
     assert (config.from_name, config.to_name, config.field, config.labels) == (
         'ent', 'tweet', 'content', ('Person', 'Place'))
     assert config.to_dict() == {'type': 'spans', 'from_name': 'ent', 'to_name': 'tweet', 'field': 'content',
-                                'labels': ['Person', 'Place']}
+                                'labels': ['Person', 'Place'], 'ignored': []}
 
 
 def test_choices_over_an_image_is_image_classification_and_a_text_beside_it_is_shown_only():
@@ -46,7 +46,8 @@ def test_choices_over_an_image_is_image_classification_and_a_text_beside_it_is_s
                                 '<Choice value="dog"/></Choices></View>')
     assert isinstance(config, ImageClassification)
     assert config.to_dict() == {'type': 'image_classification', 'from_name': 'kind', 'to_name': 'photo',
-                                'field': 'url', 'labels': ['cat', 'dog'], 'multi_label': True}
+                                'field': 'url', 'labels': ['cat', 'dog'], 'multi_label': True,
+                                'ignored': ['<Text name="caption">: no served control labels it']}
 
 
 def test_rectangle_labels_over_an_image_is_object_detection_with_its_options():
@@ -55,7 +56,7 @@ def test_rectangle_labels_over_an_image_is_object_detection_with_its_options():
                                 '<Label value="bus"/></RectangleLabels></View>')
     assert isinstance(config, ObjectDetection)
     assert config.to_dict() == {'type': 'object_detection', 'from_name': 'things', 'to_name': 'shot', 'field': 'frame',
-                                'labels': ['car', 'bus'], 'box_threshold': 0.5, 'max_boxes': 100}
+                                'labels': ['car', 'bus'], 'box_threshold': 0.5, 'max_boxes': 100, 'ignored': []}
     tuned = config.configured({'box_threshold': 0.2, 'max_boxes': 3, 'strategy': 'margin'})
     assert (tuned.box_threshold, tuned.max_boxes, tuned.labels) == (0.2, 3, config.labels)
 
@@ -74,27 +75,29 @@ def test_choices_of_reads_this_control_only():
     ('', 'empty'),
     ('<View><Text', 'not valid XML'),
     ('<View><Image name="i" value="$img"/><PolygonLabels name="r" toName="i"><Label value="a"/>'
-     '</PolygonLabels></View>', r'unsupported tag\(s\) PolygonLabels'),
+     '</PolygonLabels></View>', r'nothing this backend learns .*<PolygonLabels name="r">: no task type learns '
+                                r'<PolygonLabels>$'),
     ('<View><Image name="i" valueList="$imgs"/><Choices name="c" toName="i"><Choice value="a"/>'
      '<Choice value="b"/></Choices></View>', r'<Image name="i"> must show one image .*valueList'),
     ('<View><Image name="i" value="$img"/><Labels name="l" toName="i"><Label value="a"/></Labels></View>',
-     r'<Labels> needs exactly one <Text>, found 0'),
+     r'<Labels name="l">: no task type learns <Labels> over <Image>'),
     ('<View><HyperText name="t" value="$t"/><Labels name="l" toName="t"><Label value="PER"/></Labels></View>',
-     r'unsupported tag\(s\) HyperText'),
-    ('<View><Text name="t" value="$t"/></View>', 'exactly one control tag .* found none'),
-    ('<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/><Choice value="b"/>'
-     '</Choices><Labels name="l" toName="t"><Label value="PER"/></Labels></View>',
-     r'found <Choices name="c">, <Labels name="l">'),
+     r'no task type learns <Labels> over <HyperText>'),
+    ('<View><Text name="t" value="$t"/></View>', 'nothing this backend learns .*: no control tag'),
+    ('<View><Text name="t" value="$t"/><TextArea name="notes" toName="t"/></View>',
+     r'<TextArea name="notes">: no task type learns <TextArea>'),
     ('<View><Text name="t" value="$t"/><Choices name="c" toName="x"><Choice value="a"/><Choice value="b"/>'
-     '</Choices></View>', 'must point toName a <Text>'),
+     '</Choices></View>', '<Choices name="c"> points toName="x", and no object is named \'x\''),
+    ('<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/><Choice value="b"/>'
+     '</Choices><TextArea name="c" toName="t"/></View>', "two or more controls are named 'c'"),
+    ('<View><Text name="t" value="$t"/><Choices name="c" toName="t" perRegion="true"><Choice value="a"/>'
+     '<Choice value="b"/></Choices></View>', r'<Choices name="c">: labels regions \(perRegion\)'),
     ('<View><Text name="t" value="$t" valueType="url"/><Choices name="c" toName="t"><Choice value="a"/>'
      '<Choice value="b"/></Choices></View>', 'inline'),
     ('<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="a"/></Choices></View>',
      'at least 2'),
-    ('<View><Text name="t" value="$t"/><Text name="u" value="$u"/><Labels name="l" toName="t">'
-     '<Label value="PER"/></Labels></View>', r'<Labels> needs exactly one <Text>, found 2'),
     ('<View><Text name="t" value="$t"/><Labels name="l" toName="nothing"><Label value="PER"/></Labels></View>',
-     r'<Labels name="l"> must point toName a <Text> \(found toName="nothing"\)'),
+     r'<Labels name="l"> points toName="nothing"'),
     ('<View><Text name="t" value="$t"/><Labels name="l" toName="t"></Labels></View>', 'at least 1'),
     ('<View>' + ' ' * MAX_CONFIG_CHARS + '</View>', f'the limit is {MAX_CONFIG_CHARS}'),
     ('<View><Text name="t" value="$t"/><Labels name="l" toName="t">'
@@ -104,3 +107,29 @@ def test_choices_of_reads_this_control_only():
 def test_unsupported_configs_are_named(xml, message):
     with pytest.raises(LabelConfigError, match=message):
         parse_label_config(xml)
+
+
+def test_what_is_not_learned_is_ignored_with_its_reason_and_the_first_served_control_serves():
+    config = parse_label_config(
+        '<View><Header value="$title"/><Text name="question" value="$q"/><Text name="context" value="$c"/>'
+        '<Labels name="answer" toName="context"><Label value="Answer"/></Labels>'
+        '<Choices name="ok" toName="question"><Choice value="yes"/><Choice value="no"/></Choices>'
+        '<Choices name="why" toName="question" visibleWhen="choice-selected" whenTagName="ok"><Choice value="a"/>'
+        '<Choice value="b"/></Choices><Rating name="stars" toName="context"/>'
+        '<TextArea name="notes" toName="context" perRegion="true"/></View>')
+    assert isinstance(config, SpanLabeling) and (config.from_name, config.field) == ('answer', 'c')
+    assert config.ignored == (
+        '<Choices name="ok">: one control is served per project, <Labels name="answer"> is',
+        '<Choices name="why">: shown only when another control has a value (visibleWhen / whenTagName)',
+        '<Rating name="stars">: no task type learns <Rating>',
+        '<TextArea name="notes">: labels regions (perRegion), not the task',
+        '<Text name="question">: no served control labels it')
+    bare = parse_label_config('<View><Text name="context" value="$c"/><Labels name="answer" toName="context">'
+                              '<Label value="Answer"/></Labels></View>')
+    assert bare == config and bare.ignored == (), 'what is ignored is not part of the type'
+
+
+def test_a_label_given_twice_is_one_label():
+    config = parse_label_config('<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="One"/>'
+                                '<Choice value="Two"/><Choice value="Two"/></Choices></View>')
+    assert config.labels == ('One', 'Two')
