@@ -66,6 +66,15 @@ def inline_text_field(text):
     return value[1:]
 
 
+def task_field(element):
+    """The task data key an object tag shows with ``value="$field"``."""
+    value = element.get('value', '')
+    if not value.startswith('$') or len(value) < 2:
+        raise LabelConfigError(f'label_config: <{element.tag} name="{element.get("name")}"> must show a task field, '
+                               f'like value="$dialogue" (found value="{value}")')
+    return value[1:]
+
+
 def image_field(image):
     """The task data key an ``<Image value="$field">`` shows."""
     value = image.get('value', '')

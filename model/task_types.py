@@ -9,9 +9,10 @@ from model.image_classification import ImageClassification
 from model.label_config import LabelConfig, LabelConfigError
 from model.spans import SpanLabeling
 from model.task_type import AnnotationRejected, Reader, TaskType
-from model.text_classification import TextClassification
+from model.text_classification import ChatClassification, DialogueClassification, TextClassification
 
-TASK_TYPES = (TextClassification, SpanLabeling, ImageClassification, ObjectDetection)
+TASK_TYPES = (TextClassification, DialogueClassification, ChatClassification, SpanLabeling, ImageClassification,
+              ObjectDetection)
 """Every task type; a config is served by the one whose control and object tags it holds."""
 
 STRATEGY_NAMES = tuple(dict.fromkeys(name for task_type in TASK_TYPES for name in task_type.STRATEGIES))
@@ -102,6 +103,8 @@ def _not_served(config, control):
         return 'shown only when another control has a value (visibleWhen / whenTagName)'
     if not any(t.CONTROL == control.tag for t in TASK_TYPES):
         return f'no task type learns <{control.tag}>'
+    if ',' in (control.get('toName') or ''):
+        return f'labels several objects at once (toName="{control.get("toName")}")'
     if _task_type(config, control) is None:
         target = config.named(control.get('toName'))
         return f'no task type learns <{control.tag}> over <{target.tag if target is not None else "?"}>'
@@ -125,5 +128,5 @@ def _named_served(task_type):
 
 __all__ = ['HELD_OUT_GAUGES', 'OPTIONS', 'PER_LABEL_GAUGES', 'STRATEGY_NAMES', 'TASK_TYPES', 'WEIGHT_SETTINGS',
            'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'ObjectDetection', 'Reader',
-           'SpanLabeling', 'TaskType',
+           'ChatClassification', 'DialogueClassification', 'SpanLabeling', 'TaskType',
            'TextClassification', 'model_class', 'parse_label_config']

@@ -2,6 +2,9 @@ import pytest
 
 from model.label_config import MAX_CONFIG_CHARS, MAX_LABELS
 from model.task_types import (
+    AnnotationRejected,
+    ChatClassification,
+    DialogueClassification,
     ImageClassification,
     LabelConfigError,
     ObjectDetection,
@@ -133,3 +136,28 @@ def test_a_label_given_twice_is_one_label():
     config = parse_label_config('<View><Text name="t" value="$t"/><Choices name="c" toName="t"><Choice value="One"/>'
                                 '<Choice value="Two"/><Choice value="Two"/></Choices></View>')
     assert config.labels == ('One', 'Two')
+
+
+class Reader:
+    max_chars = 60
+
+
+def test_choices_over_a_dialogue_read_its_utterances_as_speaker_lines():
+    config = parse_label_config('<View><Paragraphs name="talk" value="$dialogue" nameKey="who" textKey="said"/>'
+                                '<Choices name="intent" toName="talk"><Choice value="buy"/><Choice value="ask"/>'
+                                '</Choices></View>')
+    assert isinstance(config, DialogueClassification) and config.NAME == 'text_classification'
+    assert (config.field, config.name_key, config.text_key) == ('dialogue', 'who', 'said')
+    task = {'id': 3, 'data': {'dialogue': [{'who': 'Ann', 'said': 'Hello'}, {'said': 'no speaker'},
+                                           {'who': 'Bob', 'said': 'I would like to buy a very long thing'}]}}
+    assert config.input_of(task, Reader()) == 'Ann: Hello\nno speaker\nBob: I would like to buy a very long t'
+    with pytest.raises(AnnotationRejected, match=r'task 4: data.dialogue is missing or not a list of utterances'):
+        config.input_of({'id': 4, 'data': {'dialogue': 'just text'}}, Reader())
+
+
+def test_choices_over_a_chat_read_its_messages_by_role():
+    config = parse_label_config('<View><Chat name="c" value="$chat"/><Choices name="ok" toName="c">'
+                                '<Choice value="yes"/><Choice value="no"/></Choices></View>')
+    assert isinstance(config, ChatClassification)
+    task = {'id': 1, 'data': {'chat': [{'role': 'user', 'content': 'Hi'}, {'role': 'assistant', 'content': 'Yes?'}]}}
+    assert config.input_of(task, Reader()) == 'user: Hi\nassistant: Yes?'
