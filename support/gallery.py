@@ -16,9 +16,9 @@ HEADER = f"""# Label Studio's template gallery
 What this backend does with each of the {{count}} labeling configs that Label Studio {LABEL_STUDIO_VERSION} ships
 (`label_studio/annotation_templates/**/config.yml`): **served** (every tag learned or shown), **partly
 served** (one control learned, the tags named ignored, with the reason), or **refused** at `/setup` with
-a 422 and the reason (for a config with nothing learned, the 422 also lists what is: `<Choices>` over
-`<Text>`, `<Paragraphs>`, `<Chat>` or `<Image>`, `<Labels>` over `<Text>`, `<RectangleLabels>` over `<Image>`). {{served}} of {{count}} are
-served or partly served. `tests/integration/test_gallery.py` fails when a verdict changes until this
+a 422 and the reason (for a config with nothing learned, the 422 also lists what is: `<Choices>`
+over `<Text>`, `<Paragraphs>`, `<Chat>` or `<Image>`, `<Labels>` over `<Text>`, `<RectangleLabels>` over
+`<Image>`). {{served}} of {{count}} are served or partly served. `tests/integration/test_gallery.py` fails when a verdict changes until this
 file is regenerated: `python -m support.gallery > docs/gallery.md`.
 
 | Template | Verdict | Learned | Ignored, or why it is refused |
