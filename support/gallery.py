@@ -18,8 +18,8 @@ What this backend does with each of the {{count}} labeling configs that Label St
 served** (one control learned, the tags named ignored, with the reason), or **refused** at `/setup` with
 a 422 and the reason (for a config with nothing learned, the 422 also lists what is: `<Choices>`
 over `<Text>`, `<Paragraphs>`, `<Chat>` or `<Image>`, `<Labels>` over `<Text>`, `<RectangleLabels>` over
-`<Image>`). {{served}} of {{count}} are served or partly served. `tests/integration/test_gallery.py` fails when a verdict changes until this
-file is regenerated: `python -m support.gallery > docs/gallery.md`.
+`<Image>`). {{served}} of {{count}} are served or partly served. `tests/integration/test_gallery.py` fails
+when a verdict changes until this file is regenerated: `python -m support.gallery > docs/gallery.md`.
 
 | Template | Verdict | Learned | Ignored, or why it is refused |
 |---|---|---|---|
