@@ -120,6 +120,12 @@ class LabelStudioProject:
         response.raise_for_status()
         return response.json()
 
+    def restore_sampling(self):
+        """Order the project by its scores again (a user saved a settings page that switched it back)."""
+        with _reaching(f'updating project {self.id}'):
+            self.client.projects.update(id=self.id, sampling=UNCERTAINTY_SAMPLING)
+        logger.info('Label Studio project %s: sampling set back to %s', self.id, UNCERTAINTY_SAMPLING)
+
     def use_version(self, version, uncertainty_sampling):
         """Make ``version``'s scores the ones the project orders by."""
         fields = {'model_version': version}

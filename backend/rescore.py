@@ -79,6 +79,14 @@ def rescore_project(project_id, version):
     return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}
 
 
+def restore_sampling(project_id):
+    """Set the project's sampling back to uncertainty sampling (see
+    :func:`~backend.scheduler.request_sampling_restore`)."""
+    ctx = Context.for_current_job()
+    LabelStudioProject.for_project(ctx, ctx.project(project_id)).restore_sampling()
+    return {'status': 'restored'}
+
+
 def cold_start_project(project_id):
     """Before the first label: put representative, diverse tasks first in Label Studio."""
     ctx = Context.for_current_job()

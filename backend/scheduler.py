@@ -7,6 +7,8 @@ from rq import Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from backend.label_studio import UNCERTAINTY_SAMPLING
+from backend.project_state import UNTRAINED
 from backend.queues import SCORE, TRAIN
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ JOB_PREFIX = 'lsal-'
 TRAIN_JOB = 'backend.train.train_project'
 RESCORE_JOB = 'backend.rescore.rescore_project'
 COLD_START_JOB = 'backend.rescore.cold_start_project'
+RESTORE_SAMPLING_JOB = 'backend.rescore.restore_sampling'
 
 
 def request_training(ctx, project, force=False):
@@ -106,6 +109,21 @@ def request_cold_start(ctx, project):
         return None, False
     return _enqueue_once(ctx, project, 'cold_start', SCORE, COLD_START_JOB, project.id,
                          timeout=ctx.settings.rescore_timeout, description=f'cold start project {project.id}')
+
+
+def request_sampling_restore(ctx, project, sampling):
+    """Queue setting the project's sampling back to uncertainty sampling when Label Studio reports another one
+    (``sampling``, from a ``PROJECT_UPDATED`` webhook) for a project whose scores the backend pushed; returns the
+    job id, or None when nothing is to restore.
+
+    Label Studio Community's settings page shows uncertainty sampling greyed out, so saving that page may
+    switch the order back to Sequential: the next task would no longer be the one the model most needs.
+    """
+    if (not ctx.settings.label_studio_enabled or sampling in (None, UNCERTAINTY_SAMPLING)
+            or not ctx.project_setting(project, 'uncertainty_sampling') or project.model_version() == UNTRAINED):
+        return None
+    return _enqueue(ctx, SCORE, RESTORE_SAMPLING_JOB, project.id, timeout=120,
+                    description=f'restore uncertainty sampling of project {project.id}')
 
 
 def _alive(ctx, job_id):

@@ -4,7 +4,7 @@ import logging
 from flask import Blueprint
 
 from backend.errors import RequestError, Unprocessable
-from backend.scheduler import request_training
+from backend.scheduler import request_sampling_restore, request_training
 from backend.views.common import context, count, json_object
 from model.task_types import AnnotationRejected
 
@@ -15,7 +15,7 @@ bp = Blueprint('webhook', __name__)
 ANNOTATION_ACTIONS = frozenset({'ANNOTATION_CREATED', 'ANNOTATION_UPDATED', 'ANNOTATIONS_CREATED'})
 """Actions whose annotations become training data."""
 
-HANDLED_ACTIONS = ANNOTATION_ACTIONS | {'ANNOTATIONS_DELETED', 'START_TRAINING'}
+HANDLED_ACTIONS = ANNOTATION_ACTIONS | {'ANNOTATIONS_DELETED', 'START_TRAINING', 'PROJECT_UPDATED'}
 
 
 @bp.post('/webhook')
@@ -35,6 +35,10 @@ def webhook():
     if action == 'START_TRAINING':
         job_id, queued = request_training(ctx, project, force=True)
         return {'status': 'queued' if queued else 'already queued', 'job_id': job_id}
+    if action == 'PROJECT_UPDATED':
+        sampling = body['project'].get('sampling') if isinstance(body.get('project'), dict) else None
+        job_id = request_sampling_restore(ctx, project, sampling)
+        return {'status': 'restoring uncertainty sampling' if job_id else 'recorded', 'job_id': job_id}
     if action == 'ANNOTATIONS_DELETED':
         deleted = project.delete_examples(_ids(body.get('annotations'), 'annotations'))
         return {'status': 'deleted', 'deleted': deleted}

@@ -76,6 +76,10 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
              'the cold-start predictions deleted once a version replaced them', log)
     assert api.call('GET', f'/api/projects/{pid}/model-versions') == {version: 50}
     assert api.project(pid)['sampling'] == 'Uncertainty sampling'
+    # Saving Community Edition's settings page may switch the order back to Sequential: it is switched back.
+    api.call('PATCH', f'/api/projects/{pid}', json={'sampling': 'Sequential sampling'})
+    wait_for(lambda: api.project(pid)['sampling'] == 'Uncertainty sampling', 'uncertainty sampling restored', log)
+    assert 'sampling set back to Uncertainty sampling' in log.read_text()
     next_task = api.call('GET', f'/api/projects/{pid}/next')
     assert scores[next_task['id']] == min(scores.values())
 

@@ -263,6 +263,22 @@ def test_basic_auth_without_a_webhook_secret_warns_that_webhooks_will_be_refused
     assert 'WEBHOOK_SECRET' not in caplog.text
 
 
+def test_a_project_switched_off_uncertainty_sampling_is_switched_back_once_it_has_scores(env, redis):
+    app = create_app({'LABEL_STUDIO_URL': 'http://127.0.0.1:9', 'LABEL_STUDIO_API_KEY': 'token'})
+    client, queue = app.test_client(), app.extensions['lsal'].queues['score']
+    client.post('/setup', json=payloads.setup())
+    saved = {'action': 'PROJECT_UPDATED', 'project': {**payloads.PROJECT, 'sampling': 'Sequential sampling'}}
+    assert client.post('/webhook', json=saved).json['job_id'] is None, 'no scores pushed yet: nothing to restore'
+    redis.set(ProjectState(redis, '1').key('cold_start'), 'done')  # the cold start's scores were pushed
+    restoring = client.post('/webhook', json=saved).json
+    assert restoring['status'] == 'restoring uncertainty sampling'
+    assert queue.fetch_job(restoring['job_id']).func_name == 'backend.rescore.restore_sampling'
+    kept = {**saved, 'project': {**saved['project'], 'sampling': 'Uncertainty sampling'}}
+    assert client.post('/webhook', json=kept).json['job_id'] is None
+    client.post('/setup', json=payloads.setup(extra_params={'uncertainty_sampling': False}))
+    assert client.post('/webhook', json=saved).json['job_id'] is None, 'the project asked for its own order'
+
+
 def test_webhook_accepts_the_secret_header_instead_of_basic_auth(secured):
     body = {'action': 'PROJECT_UPDATED', 'project': {'id': 1}}
     assert secured.post('/webhook', json=body).status_code == 401
