@@ -164,8 +164,8 @@ def test_webhook_bad_input(client, body, status, message):
 
 
 def test_other_actions_are_acknowledged_and_ignored(client, redis):
-    response = client.post('/webhook', json={'action': 'PROJECT_UPDATED', 'project': {'id': 1}})
-    assert response.json == {'status': 'ignored', 'action': 'PROJECT_UPDATED'}
+    response = client.post('/webhook', json={'action': 'PROJECT_CREATED', 'project': {'id': 1}})
+    assert response.json == {'status': 'ignored', 'action': 'PROJECT_CREATED'}
     assert not redis.exists('lsal:project:1:labels')
 
 
