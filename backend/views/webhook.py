@@ -33,8 +33,14 @@ def webhook():
     if isinstance(body.get('project'), dict) and isinstance(body['project'].get('label_config'), str):
         project.save_label_config(body['project']['label_config'])
     if action == 'START_TRAINING':
-        job_id, queued = request_training(ctx, project, force=True)
-        return {'status': 'queued' if queued else 'already queued', 'job_id': job_id}
+        # Sent by the Train button, and, with "Start model training on annotation submission" on, after every
+        # N-th annotation with the same body: then TRAIN_EVERY still decides, else the click trains at once.
+        on_submission = isinstance(body.get('project'), dict) and bool(
+            body['project'].get('min_annotations_to_start_training'))
+        job_id, queued = request_training(ctx, project, force=not on_submission)
+        status = 'queued' if queued else 'already queued' if job_id else 'not due'
+        return {'status': status, 'job_id': job_id, 'pending': project.pending(),
+                'train_every': int(ctx.project_setting(project, 'train_every'))}
     if action == 'PROJECT_UPDATED':
         sampling = body['project'].get('sampling') if isinstance(body.get('project'), dict) else None
         job_id = request_sampling_restore(ctx, project, sampling)

@@ -169,6 +169,20 @@ def test_other_actions_are_acknowledged_and_ignored(client, redis):
     assert not redis.exists('lsal:project:1:labels')
 
 
+def test_the_train_signal_trains_at_once_unless_label_studio_sends_it_on_every_submission(client):
+    client.post('/setup', json=payloads.setup())
+    for n in (1, 2):
+        client.post('/webhook', json=payloads.annotation_created(n, n, f'text {n}', 'tech'))
+    on_submission = {'action': 'START_TRAINING',
+                     'project': {**payloads.PROJECT, 'min_annotations_to_start_training': 1}}
+    assert client.post('/webhook', json=on_submission).json == {
+        'status': 'not due', 'job_id': None, 'pending': 2, 'train_every': 4}, 'TRAIN_EVERY=4 still decides'
+    clicked = {'action': 'START_TRAINING', 'project': {**payloads.PROJECT, 'min_annotations_to_start_training': 0}}
+    answer = client.post('/webhook', json=clicked).json
+    assert answer['status'] == 'queued' and answer['job_id']
+    assert client.post('/webhook', json=clicked).json['status'] == 'already queued'
+
+
 def test_burst_of_webhooks_queues_one_training(client, app):
     client.post('/setup', json=payloads.setup())
     for i in range(12):
