@@ -7,8 +7,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+import httpx
 import requests
 from label_studio_sdk._extensions.label_studio_tools.core.utils.io import get_local_path, http_session
+from label_studio_sdk.core.client_wrapper import SyncClientWrapper
 
 from model.images import ImageUnreadable
 
@@ -60,6 +62,10 @@ class MediaFiles:
     def __init__(self, settings, cache_dir):
         self.url = settings.label_studio_url
         self.api_key = settings.label_studio_api_key
+        # label-studio-sdk's token handling: a personal access token (a JWT refresh token) is exchanged for
+        # short-lived access tokens, renewed as they expire; a legacy token is sent as it is.
+        self._tokens = SyncClientWrapper(api_key=self.api_key, base_url=self.url.rstrip('/'),
+                                         httpx_client=httpx.Client(timeout=FETCH_TIMEOUT[1])) if self.api_key else None
         self.max_bytes = settings.max_image_bytes
         self.max_cache_bytes = settings.media_cache_mb * 1024 * 1024
         self.cache_dir = Path(cache_dir)
@@ -89,7 +95,7 @@ class MediaFiles:
         try:
             with http_session(BoundedSession(self.max_bytes)):
                 path = get_local_path(value, cache_dir=str(download), hostname=self.url or None,
-                                      access_token=self.api_key or None, task_id=task_id)
+                                      access_token=self._access_token(), task_id=task_id)
         except ImageUnreadable:
             raise
         except requests.HTTPError as error:
@@ -105,6 +111,10 @@ class MediaFiles:
         os.replace(path, cached)  # another process's copy of the same file may be replaced: same bytes
         self._added(cached)
         return str(cached)
+
+    def _access_token(self):
+        """The token label-studio-sdk sends to Label Studio's host for the next download, or None."""
+        return self._tokens.get_headers()['Authorization'].split(' ', 1)[1] if self._tokens else None
 
     def _added(self, path):
         size = os.path.getsize(path)
