@@ -52,6 +52,18 @@ def wait_for(condition, what, log):
     raise AssertionError(f'{what}: not within {LOOP_TIMEOUT}s\nbackend log:\n{log.read_text()[-4000:]}')
 
 
+def first_version(api, backend_url, project_id, log):
+    """The backend's first trained version of a project, once Label Studio orders by it: ``(version, its
+    /versions details)``."""
+    def current():
+        return backend_project(backend_url, project_id, log)['current'] or ''
+
+    version = wait_for(lambda: current().startswith('v1-') and current(), 'a trained version', log)
+    wait_for(lambda: api.project(project_id)['model_version'] == version, 'the new version pushed and made current',
+             log)
+    return version, backend_project(backend_url, project_id, log)['details'][version]
+
+
 def current_scores(api, project_id, version):
     """``{task id: score}`` of the unlabeled tasks' predictions of ``version`` (exactly one each)."""
     scores = {}

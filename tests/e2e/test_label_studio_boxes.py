@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from support.label_studio_api import Api, backend_project, current_scores, wait_for
+from support.label_studio_api import Api, backend_project, current_scores, first_version, wait_for
 from support.payloads import BOX_CONFIG, BOX_LABELS, box_region
 
 pytestmark = pytest.mark.e2e
@@ -40,14 +40,8 @@ def test_boxes_retrain_push_valid_boxes_and_order_the_next_task(label_studio, ba
         result = [box_region(x, y, w, h, BOX_LABELS[label]) for x, y, w, h, label in truth.get(name, [])]
         api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': result})
 
-    def current():
-        return backend_project(backend_url, pid, log)
-
-    version = wait_for(lambda: (current()['current'] or '').startswith('v1-') and current()['current'],
-                       'a trained version', log)
-    details = current()['details'][version]
+    version, details = first_version(api, backend_url, pid, log)
     assert details['type'] == 'object_detection' and details['num_labeled'] == 10
-    wait_for(lambda: api.project(pid)['model_version'] == version, 'the new version pushed and made current', log)
 
     # One prediction of the version per unlabeled task, as Label Studio stored it; broken uploads last.
     scores = current_scores(api, pid, version)
@@ -70,7 +64,7 @@ def test_boxes_retrain_push_valid_boxes_and_order_the_next_task(label_studio, ba
     assert found, 'the version pre-annotates boxes, and Label Studio keeps them'
     next_task = api.call('GET', f'/api/projects/{pid}/next')
     assert scores[next_task['id']] == min(scores.values())
-    rescore = current()['details'][version]['rescore']
+    rescore = backend_project(backend_url, pid, log)['details'][version]['rescore']
     assert rescore['skipped'] == 2, rescore
     reasons = sorted(rescore['skipped_reasons'])
     assert 'broken image' in ' '.join(reasons) and 'not an image file' in ' '.join(reasons)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from support.label_studio_api import Api, backend_project, current_scores, wait_for
+from support.label_studio_api import Api, backend_project, current_scores, first_version, wait_for
 from support.payloads import IMAGE_CONFIG
 
 pytestmark = pytest.mark.e2e
@@ -37,14 +37,8 @@ def test_images_retrain_push_scores_and_order_the_next_task(label_studio, backen
                    'value': {'choices': [true_label(task)]}}]
         api.call('POST', f'/api/tasks/{task["id"]}/annotations', json={'result': result})
 
-    def current():
-        return backend_project(backend_url, pid, log)
-
-    version = wait_for(lambda: (current()['current'] or '').startswith('v1-') and current()['current'],
-                       'a trained version', log)
-    details = current()['details'][version]
+    version, details = first_version(api, backend_url, pid, log)
     assert details['type'] == 'image_classification' and details['num_labeled'] == 10
-    wait_for(lambda: api.project(pid)['model_version'] == version, 'the new version pushed and made current', log)
 
     # One prediction of the version per unlabeled task, a score each; the broken upload is scored last.
     scores = current_scores(api, pid, version)
@@ -58,7 +52,7 @@ def test_images_retrain_push_scores_and_order_the_next_task(label_studio, backen
         [item] = prediction['result']
         assert (item['from_name'], item['to_name'], item['type']) == ('digit', 'scan', 'choices')
         assert item['value']['choices'][0] in ('0', '1', '7')
-    rescore = current()['details'][version]['rescore']
+    rescore = backend_project(backend_url, pid, log)['details'][version]['rescore']
     assert rescore['skipped'] == 1 and 'broken image' in rescore['skipped_reasons'][0], rescore
     next_task = api.call('GET', f'/api/projects/{pid}/next')
     assert scores[next_task['id']] == min(scores.values())

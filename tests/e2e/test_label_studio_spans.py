@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from support.label_studio_api import Api, backend_project, current_scores, wait_for
+from support.label_studio_api import Api, backend_project, current_scores, first_version, wait_for
 from support.payloads import SPAN_CONFIG, SPAN_LABELS
 
 pytestmark = pytest.mark.e2e
@@ -36,9 +36,7 @@ def test_spans_retrain_push_exact_spans_and_order_the_next_task(label_studio, ba
     wait_for(lambda: api.project(pid)['model_version'] == 'cold-start', 'cold-start scores', log)
 
     label_next_tasks(api, pid, 10, spans_by_text)
-    version = wait_for(lambda: backend_project(backend_url, pid, log)['current'].startswith('v1-')
-                       and backend_project(backend_url, pid, log)['current'], 'a trained version', log)
-    wait_for(lambda: api.project(pid)['model_version'] == version, 'the new version pushed and made current', log)
+    version, _ = first_version(api, backend_url, pid, log)
 
     # What Label Studio stored is what was meant: one prediction of the version per unlabeled task,
     # every span exactly the text it names (emoji count one), only configured labels, no overlap.
