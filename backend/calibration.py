@@ -12,6 +12,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 import torch
+from redis.exceptions import RedisError
 
 from backend import keys, ownership
 from model.device import Calibration, calibrate, machine_kind
@@ -28,32 +29,41 @@ POLL_SECONDS = 0.5
 def shared_calibration(redis, isolated=False):
     """``calibration(base_model, device)`` for :meth:`~model.device.Runtime.create`: the decision stored in
     ``redis`` for this machine kind, device and encoder, measured here (``isolated``: in a child process)
-    if none is stored and no other process is measuring, else awaited."""
+    if none is stored and no other process is measuring, else awaited. Without Redis, measured here."""
 
     def calibration(base_model, device):
-        where = {'machine': machine_kind(device), 'device': str(device), 'encoder': str(base_model),
-                 'torch': torch.__version__}
-        key = keys.calibration(json.dumps(where, sort_keys=True))
-        while True:
-            stored = redis.get(key)
-            if stored is not None:
-                stored = json.loads(stored)
-                logger.info('Precision on %s: the decision measured at %s (%s)', device, stored['measured_at'],
-                            stored['machine'])
-                return Calibration.from_dict(stored['calibration'])
-            token = uuid.uuid4().hex
-            if redis.set(f'{key}:lock', token, nx=True, ex=LOCK_SECONDS):
-                try:
-                    measured = calibrate(base_model, device, isolated=isolated)
-                    measured_at = datetime.now(timezone.utc).isoformat(timespec='seconds')
-                    redis.set(key, json.dumps({**where, 'calibration': asdict(measured), 'measured_at': measured_at}))
-                    logger.info('Precision on %s: measured here, for every process on %s', device, where['machine'])
-                    return measured
-                finally:
-                    ownership.run(redis, ownership.DELETE_IF_OWNED, f'{key}:lock', token)
-            time.sleep(POLL_SECONDS)
+        try:
+            return _shared(redis, base_model, device, isolated)
+        except RedisError as error:
+            logger.warning('Precision on %s: Redis unreachable (%s); measuring in this process', device, error)
+            return calibrate(base_model, device, isolated=isolated)
 
     return calibration
+
+
+def _shared(redis, base_model, device, isolated):
+    """The stored decision; else measure it under the lock; else wait for the process that does."""
+    where = {'machine': machine_kind(device), 'device': str(device), 'encoder': str(base_model),
+             'torch': torch.__version__}
+    key = keys.calibration(json.dumps(where, sort_keys=True))
+    while True:
+        stored = redis.get(key)
+        if stored is not None:
+            stored = json.loads(stored)
+            logger.debug('Precision on %s: the decision measured at %s (%s)', device, stored['measured_at'],
+                         stored['machine'])
+            return Calibration.from_dict(stored['calibration'])
+        token = uuid.uuid4().hex
+        if redis.set(f'{key}:lock', token, nx=True, ex=LOCK_SECONDS):
+            try:
+                measured = calibrate(base_model, device, isolated=isolated)
+                measured_at = datetime.now(timezone.utc).isoformat(timespec='seconds')
+                redis.set(key, json.dumps({**where, 'calibration': asdict(measured), 'measured_at': measured_at}))
+                logger.info('Precision on %s: measured here, for every process on %s', device, where['machine'])
+                return measured
+            finally:
+                ownership.run(redis, ownership.DELETE_IF_OWNED, f'{key}:lock', token)
+        time.sleep(POLL_SECONDS)
 
 
 def stored_calibrations(redis):

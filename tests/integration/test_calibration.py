@@ -18,7 +18,7 @@ def decide(redis_url, encoder, start):
     handler = logging.Handler()
     handler.emit = lambda record: records.append(record.getMessage())
     logging.getLogger('backend.calibration').addHandler(handler)
-    logging.getLogger('backend.calibration').setLevel(logging.INFO)
+    logging.getLogger('backend.calibration').setLevel(logging.DEBUG)
     time.sleep(max(0.0, start - time.time()))
     calibration = shared_calibration(redis_py.Redis.from_url(redis_url))(encoder, torch.device('cpu'))
     return asdict(calibration), records
@@ -39,3 +39,9 @@ def test_processes_starting_together_measure_once_and_share_the_decision(env, re
 
     page = create_app().test_client().get('/status').get_data(as_text=True)
     assert 'Precision' in page and decisions[0]['inference']['reason'] in page
+
+
+def test_without_redis_the_process_measures_for_itself(tiny_encoder, caplog):
+    unreachable = redis_py.Redis(host='127.0.0.1', port=1, socket_connect_timeout=1)
+    calibration = shared_calibration(unreachable)(tiny_encoder, torch.device('cpu'))
+    assert calibration.inference.fp32_seconds > 0 and 'Redis unreachable' in caplog.text
