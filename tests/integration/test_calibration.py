@@ -41,7 +41,17 @@ def test_processes_starting_together_measure_once_and_share_the_decision(env, re
     assert 'Precision' in page and decisions[0]['inference']['reason'] in page
 
 
-def test_without_redis_the_process_measures_for_itself(tiny_encoder, caplog):
+def decide_without_redis(encoder):
+    """In a process of its own (its calibration stays there): the decision with Redis unreachable, and the log."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logging.getLogger('backend.calibration').addHandler(handler)
     unreachable = redis_py.Redis(host='127.0.0.1', port=1, socket_connect_timeout=1)
-    calibration = shared_calibration(unreachable)(tiny_encoder, torch.device('cpu'))
-    assert calibration.inference.fp32_seconds > 0 and 'Redis unreachable' in caplog.text
+    return asdict(shared_calibration(unreachable)(encoder, torch.device('cpu'))), records
+
+
+def test_without_redis_the_process_measures_for_itself(tiny_encoder):
+    with multiprocessing.get_context('spawn').Pool(1) as pool:
+        calibration, log = pool.apply(decide_without_redis, (tiny_encoder,))
+    assert calibration['inference']['fp32_seconds'] > 0 and 'Redis unreachable' in ' '.join(log)
