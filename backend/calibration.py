@@ -70,7 +70,7 @@ def stored_calibrations(redis):
     """Every stored decision, for the status page: dicts of ``machine``, ``device``, ``encoder``, ``torch``,
     ``calibration`` (as ``dataclasses.asdict`` gives it) and ``measured_at``, oldest first."""
     found = []
-    for key in redis.scan_iter(match=keys.calibration('*')):
+    for key in redis.scan_iter(match=keys.CALIBRATIONS):
         stored = None if key.endswith(b':lock') else redis.get(key)
         if stored is not None:
             found.append(json.loads(stored))

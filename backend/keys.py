@@ -16,11 +16,13 @@ RETRY_PUMP = f'{PREFIX}:retry_pump'
 """Token of the worker whose turn it is to move due retries to the queue."""
 
 
+CALIBRATIONS = f'{PREFIX}:calibration:*'
+"""Pattern of every :func:`calibration` key (and of their locks)."""
+
+
 def calibration(where):
     """``lsal:calibration:<hash of where>``: a bfloat16 decision as JSON (``where`` names the machine kind,
     device, encoder and torch version it holds for); ``<key>:lock`` while one process measures it."""
-    if where == '*':
-        return f'{PREFIX}:calibration:*'
     return f'{PREFIX}:calibration:{hashlib.sha256(where.encode()).hexdigest()[:16]}'
 
 

@@ -103,7 +103,7 @@ def main(argv=None):
         project = ProjectState(client, project_id)
         project.save_label_config(config)
         project.publish('v1', {'created_at': time.time()})
-        for key in client.scan_iter(keys.calibration('*')):  # the deployment decides as on a fresh start
+        for key in client.scan_iter(keys.CALIBRATIONS):  # the deployment decides as on a fresh start
             client.delete(key)
         port = free_port()
         url = f'http://127.0.0.1:{port}'

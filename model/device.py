@@ -101,9 +101,9 @@ class Runtime:
         """
         resolved = resolve_device(device)
         if 'auto' in (inference_bf16, training_bf16):
-            calibration = (calibration or calibrate)(base_model, resolved)
-            inference_bf16 = calibration.inference.bf16 if inference_bf16 == 'auto' else inference_bf16
-            training_bf16 = calibration.training.bf16 if training_bf16 == 'auto' else training_bf16
+            decided = (calibration or calibrate)(base_model, resolved)
+            inference_bf16 = decided.inference.bf16 if inference_bf16 == 'auto' else inference_bf16
+            training_bf16 = decided.training.bf16 if training_bf16 == 'auto' else training_bf16
         return cls(resolved, bool(inference_bf16), bool(training_bf16))
 
     def without_bf16(self):

@@ -64,22 +64,21 @@ def parse_label_config(xml):
     """
     config = LabelConfig(xml)
     _check_names(config)
-    served, reasons = None, {}
+    served, ignored = None, []
     for control in config.controls:
-        reason = _not_served(config, control)
-        if reason is None and served is None:
+        task_type, reason = _learner(config, control)
+        if task_type is not None and served is None:
             try:
-                served = _task_type(config, control).from_config(config, control)
+                served = task_type.from_config(config, control)
                 continue
             except LabelConfigError as error:
                 reason = str(error).removeprefix('label_config: ')
-        reasons[_named(control)] = reason or f'one control is served per project, {_named_served(served)}'
+        ignored.append(f'{_named(control)}: {reason or f"one control is served per project, {_named_served(served)}"}')
     if served is None:
-        found = '; '.join(f'{tag}: {reason}' for tag, reason in reasons.items()) or 'no control tag'
-        raise LabelConfigError(f'label_config: nothing this backend learns ({_served()}): {found}')
-    reasons.update({_named(o): 'no served control labels it'
-                    for o in config.objects if o.get('name') != served.to_name})
-    return replace(served, ignored=tuple(f'{tag}: {reason}' for tag, reason in reasons.items()))
+        raise LabelConfigError(f'label_config: nothing this backend learns ({_served()}): '
+                               f'{"; ".join(ignored) or "no control tag"}')
+    ignored += [f'{_named(o)}: no served control labels it' for o in config.objects if o.get('name') != served.to_name]
+    return replace(served, ignored=tuple(ignored))
 
 
 def _check_names(config):
@@ -95,27 +94,23 @@ def _check_names(config):
                                    f'and no object is named {missing[0]!r}')
 
 
-def _not_served(config, control):
-    """Why ``control`` is not learned as a task-level label, or None if a task type can learn it."""
+def _learner(config, control):
+    """``(task type, None)`` for the type that learns ``control`` as a task-level label over the object it
+    points at, or ``(None, why not)``."""
     if control.get('perRegion') == 'true':
-        return 'labels regions (perRegion), not the task'
+        return None, 'labels regions (perRegion), not the task'
     if control.get('visibleWhen') or control.get('whenTagName'):
-        return 'shown only when another control has a value (visibleWhen / whenTagName)'
+        return None, 'shown only when another control has a value (visibleWhen / whenTagName)'
     if not any(t.CONTROL == control.tag for t in TASK_TYPES):
-        return f'no task type learns <{control.tag}>'
+        return None, f'no task type learns <{control.tag}>'
     if ',' in (control.get('toName') or ''):
-        return f'labels several objects at once (toName="{control.get("toName")}")'
-    if _task_type(config, control) is None:
-        target = config.named(control.get('toName'))
-        return f'no task type learns <{control.tag}> over <{target.tag if target is not None else "?"}>'
-    return None
-
-
-def _task_type(config, control):
-    """The task type that learns ``control`` over the object it points at, or None."""
+        return None, f'labels several objects at once (toName="{control.get("toName")}")'
     target = config.named(control.get('toName'))
-    return next((t for t in TASK_TYPES if t.CONTROL == control.tag and target is not None
-                 and t.OBJECT == target.tag), None)
+    task_type = next((t for t in TASK_TYPES if t.CONTROL == control.tag and target is not None
+                      and t.OBJECT == target.tag), None)
+    if task_type is None:
+        return None, f'no task type learns <{control.tag}> over <{target.tag if target is not None else "?"}>'
+    return task_type, None
 
 
 def _named(element):

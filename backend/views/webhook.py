@@ -30,20 +30,18 @@ def webhook():
     if action not in HANDLED_ACTIONS:
         return {'status': 'ignored', 'action': action}
     project = ctx.project_named(body.get('project') or _annotation_project(body))
-    if isinstance(body.get('project'), dict) and isinstance(body['project'].get('label_config'), str):
-        project.save_label_config(body['project']['label_config'])
+    fields = body['project'] if isinstance(body.get('project'), dict) else {}  # the project as Label Studio sends it
+    if isinstance(fields.get('label_config'), str):
+        project.save_label_config(fields['label_config'])
     if action == 'START_TRAINING':
         # Sent by the Train button, and, with "Start model training on annotation submission" on, after every
         # N-th annotation with the same body: then TRAIN_EVERY still decides, else the click trains at once.
-        on_submission = isinstance(body.get('project'), dict) and bool(
-            body['project'].get('min_annotations_to_start_training'))
-        job_id, queued = request_training(ctx, project, force=not on_submission)
+        job_id, queued = request_training(ctx, project, force=not fields.get('min_annotations_to_start_training'))
         status = 'queued' if queued else 'already queued' if job_id else 'not due'
         return {'status': status, 'job_id': job_id, 'pending': project.pending(),
                 'train_every': int(ctx.project_setting(project, 'train_every'))}
     if action == 'PROJECT_UPDATED':
-        sampling = body['project'].get('sampling') if isinstance(body.get('project'), dict) else None
-        job_id = request_sampling_restore(ctx, project, sampling)
+        job_id = request_sampling_restore(ctx, project, fields.get('sampling'))
         return {'status': 'restoring uncertainty sampling' if job_id else 'recorded', 'job_id': job_id}
     if action == 'ANNOTATIONS_DELETED':
         deleted = project.delete_examples(_ids(body.get('annotations'), 'annotations'))

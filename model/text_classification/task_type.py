@@ -73,7 +73,7 @@ class DialogueClassification(TextClassification):
         if not isinstance(utterances, list) or not all(isinstance(u, dict) for u in utterances):
             task_id = task.get('id') if isinstance(task, dict) else None
             raise AnnotationRejected(f'task {task_id}: data.{self.field} is missing or not a list of utterances '
-                                     f'(the <Paragraphs> tag shows ${self.field})')
+                                     f'(the <{self.OBJECT}> tag shows ${self.field})')
         lines = []
         for utterance in utterances:
             speaker, text = utterance.get(self.name_key), utterance.get(self.text_key)
