@@ -13,6 +13,7 @@ from backend.queues import queues
 from backend.settings import Settings
 from model import ModelCache, VersionStore
 from model.acquisition import Acquisition
+from model.consensus import consensus
 from model.device import Runtime
 from model.task_types import Reader
 
@@ -90,6 +91,12 @@ class Context:
             return None
         return task_type.configured({**self.settings.options, **(project.params() if project is not None else {})})
 
+    def labeled(self, project, task_type):
+        """The project's training examples of ``task_type``, :meth:`~model.task_type.TaskType.loaded`: one per
+        task, the :func:`~model.consensus.consensus` of its annotations; and why others could not be read."""
+        return task_type.loaded(consensus(task_type, [e for e in project.annotations() if task_type.holds(e)]),
+                                self.reader)
+
     def project_setting(self, project, name):
         """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""
         default = getattr(self.settings, name)
@@ -106,7 +113,7 @@ class Context:
         strategy = self.strategy(task_type, project.params() if project is not None else {})
         labeled = ()
         if strategy == 'coreset' and project is not None:
-            examples, _ = task_type.loaded([e for e in project.examples() if task_type.holds(e)], self.reader)
+            examples, _ = self.labeled(project, task_type)
             labeled = tuple(task_type.model_input(example) for example in examples)
         return Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),
                            labeled_texts=labeled, mc_passes=self.settings.mc_passes)

@@ -120,6 +120,28 @@ class LabelStudioProject:
         response.raise_for_status()
         return response.json()
 
+    def show_tasks(self, title, task_ids, tab_id=None):
+        """Make the Data Manager tab ``title`` list exactly ``task_ids``; returns its id.
+
+        The tab ``tab_id`` names is updated; if it is gone (a user deleted it), the project's tab titled
+        ``title`` is, and only where there is none a new one is created. Other tabs are never touched. The
+        filter is one ``in_list`` over task ids: Label Studio 1.23.2 answers it exactly, and it stays one SQL
+        ``IN`` however many tasks it names (a chain of ``equal`` filters joined by ``or`` nests one level per
+        task, and SQLite stops at 1,000).
+        """
+        what = f'the Data Manager tab {title!r} of project {self.id}'
+        tabs = self._request('GET', 'api/dm/views', f'listing {what}', params={'project': self.id})
+        ours = [tab for tab in tabs if tab['id'] == tab_id] or [tab for tab in tabs
+                                                                 if tab['data'].get('title') == title]
+        task_filter = {'filter': 'filter:tasks:id', 'operator': 'in_list', 'type': 'Number',
+                       'value': [int(task) for task in task_ids]}
+        data = {**(ours[0]['data'] if ours else {}), 'title': title,
+                'filters': {'conjunction': 'and', 'items': [task_filter]}}
+        body = {'project': self.id, 'data': data}
+        if ours:
+            return self._request('PATCH', f'api/dm/views/{ours[0]["id"]}', f'updating {what}', json=body)['id']
+        return self._request('POST', 'api/dm/views', f'creating {what}', json=body)['id']
+
     def restore_sampling(self):
         """Order the project by its scores again (a user saved a settings page that switched it back)."""
         with _reaching(f'updating project {self.id}'):

@@ -135,6 +135,15 @@ class StateCollector:
                       for pid, v, a in agreements])
         yield _gauge('lsal_model_stabilized', 'Whether predictions have stabilized (1: more labels stop paying).',
                      [({'project': pid, 'version': v}, int(a['stabilized'])) for pid, v, a in agreements])
+        reports = [(pid, p.quality()) for pid, p in projects.items()]
+        reports = [(pid, r) for pid, r in reports if r]
+        yield _gauge('lsal_label_suspects', 'Annotations whose label is probably wrong (confident learning on '
+                     'out-of-sample predictions), at the last label-quality report.',
+                     [({'project': pid}, r['num_suspects']) for pid, r in reports if 'num_suspects' in r])
+        alphas = [(pid, r['agreement']['alpha']) for pid, r in reports if (r.get('agreement') or {}).get('alpha')
+                  is not None]
+        yield _gauge('lsal_annotator_alpha', "Krippendorff's alpha between annotators on the tasks several labeled.",
+                     [({'project': pid}, alpha) for pid, alpha in alphas])
         rescoring = [(pid, v, s['rescore']) for pid, v, s in summaries if s.get('rescore')]
         yield _gauge('lsal_rescore_pushed_tasks', 'Predictions of the current version pushed to Label Studio.',
                      [({'project': pid, 'version': v}, r['pushed']) for pid, v, r in rescoring])

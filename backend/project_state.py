@@ -217,15 +217,47 @@ class ProjectState:
             pipe.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
         pipe.execute()
 
-    def examples(self):
-        """One example per task: the one of its newest annotation."""
-        by_task = {}
-        for annotation_id, raw in self.redis.hgetall(self.key('labels')).items():
-            example = json.loads(raw)
-            newest = by_task.get(example['task'])
-            if newest is None or int(annotation_id) > newest[0]:
-                by_task[example['task']] = (int(annotation_id), example)
-        return [example for _, example in sorted(by_task.values(), key=lambda item: item[0])]
+    def annotations(self):
+        """The example of every stored annotation with its ``annotation`` id, oldest first (a task annotated
+        by several people has several)."""
+        stored = sorted((int(k), json.loads(v)) for k, v in self.redis.hgetall(self.key('labels')).items())
+        return [{**example, 'annotation': annotation_id} for annotation_id, example in stored]
+
+    def holds_annotations(self, annotation_ids):
+        """Which of ``annotation_ids`` are still stored (not deleted since)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for annotation_id in annotation_ids:
+            pipe.hexists(self.key('labels'), str(annotation_id))
+        return {i for i, stored in zip(annotation_ids, pipe.execute() if annotation_ids else []) if stored}
+
+    def keep_outputs(self, version, outputs):
+        """Keep ``{task id: output}`` of ``version`` on unlabeled tasks, replacing an earlier version's: once
+        such a task is labeled, the output is a prediction of a version that never trained on it."""
+        if outputs:
+            self.redis.hset(self.key('outputs'), mapping={str(task): json.dumps([version, output])
+                                                          for task, output in outputs.items()})
+
+    def kept_outputs(self, task_ids):
+        """``{task id: (version, output)}`` of the :meth:`keep_outputs` kept for ``task_ids``."""
+        task_ids = list(task_ids)
+        raw = self.redis.hmget(self.key('outputs'), [str(t) for t in task_ids]) if task_ids else []
+        return {task: tuple(json.loads(value)) for task, value in zip(task_ids, raw) if value is not None}
+
+    def save_quality(self, report):
+        self.redis.set(self.key('quality'), json.dumps(report))
+
+    def quality(self):
+        """The last label-quality report (see :mod:`backend.quality`), or None."""
+        raw = self.redis.get(self.key('quality'))
+        return json.loads(raw) if raw else None
+
+    def review_tab(self):
+        """The id of the Data Manager tab of suspect tasks (see :mod:`backend.quality`), or None."""
+        raw = self.redis.get(self.key('review_tab'))
+        return int(raw) if raw else None
+
+    def set_review_tab(self, tab_id):
+        self.redis.set(self.key('review_tab'), tab_id)
 
     def count_examples(self):
         return self.redis.hlen(self.key('labels'))

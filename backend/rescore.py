@@ -12,6 +12,7 @@ from backend.label_studio import LabelStudioProject
 from backend.metrics import RESCORE_SECONDS
 from backend.predictions import predict_tasks
 from backend.project_state import COLD_START, VERSION_NAME, VersionStatus
+from backend.scheduler import request_quality
 from model import ModelNotFoundError
 from model.acquisition import cold_start_scores
 from strategies import stabilized
@@ -63,6 +64,7 @@ def rescore_project(project_id, version):
     pages = _unlabeled_pages(label_studio, task_type)
     for tasks, total in (pages if acquisition.per_task else _as_one(pages)):
         predictions, outputs = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, ctx.reader)
+        project.keep_outputs(version, _kept(task_type, tasks, outputs))
         push.add(tasks, predictions)
         sample.offer(tasks, outputs)
         project.update_version(version, rescore=push.progress(total))
@@ -74,6 +76,7 @@ def rescore_project(project_id, version):
     deleted = _delete_old_predictions(project, label_studio, version)
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
     project.update_version(version, agreement=agreement, deleted_predictions=deleted)
+    request_quality(ctx, project)
     logger.info('Project %s: pushed %d scores of %s in %.1fs (served from %.1fs)', project.id, push.pushed,
                 version, summary['seconds'], summary['served_after_seconds'])
     return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}
@@ -210,6 +213,13 @@ def _unlabeled_pages(label_studio, task_type):
                                task_type.field)
         if kept:
             yield kept, total
+
+
+def _kept(task_type, tasks, outputs):
+    """``{task id: output}`` worth keeping for judging the task's label later (see
+    :meth:`~backend.project_state.ProjectState.keep_outputs`)."""
+    kept = {task['id']: task_type.kept_output(output) for task, output in zip(tasks, outputs) if output is not None}
+    return {task: output for task, output in kept.items() if output is not None}
 
 
 def _as_one(pages):

@@ -35,6 +35,7 @@ TRAIN_JOB = 'backend.train.train_project'
 RESCORE_JOB = 'backend.rescore.rescore_project'
 COLD_START_JOB = 'backend.rescore.cold_start_project'
 RESTORE_SAMPLING_JOB = 'backend.rescore.restore_sampling'
+QUALITY_JOB = 'backend.quality.assess_quality'
 
 
 def request_training(ctx, project, force=False):
@@ -68,6 +69,19 @@ def request_rescore(ctx, project, version):
     ctx.redis.set(project.key('rescore_job'), job_id, ex=2 * ctx.settings.rescore_timeout)
     return _enqueue(ctx, SCORE, RESCORE_JOB, project.id, version, job_id=job_id, timeout=ctx.settings.rescore_timeout,
                     description=f'rescore project {project.id} with {version}')
+
+
+def request_quality(ctx, project):
+    """Queue the project's label-quality report on the score queue unless one waits (it judges the labels
+    with the version current when it runs); returns the job id.
+
+    Queued once a version's scores are in Label Studio (or once it is published, without Label Studio), so
+    it never delays them.
+    """
+    job_id, _ = _enqueue_once(ctx, project, 'quality_job', SCORE, QUALITY_JOB, project.id,
+                              timeout=ctx.settings.rescore_timeout,
+                              description=f'label quality of project {project.id}')
+    return job_id
 
 
 def catch_up(ctx, project):

@@ -124,6 +124,7 @@ class Settings:
     port: int = 9090
     web_workers: int = 1
     web_threads: int = 4
+    review_tab: str = 'Review: likely label errors'
     train_timeout: int = 3600
     rescore_timeout: int = 3600
     log_level: str = 'INFO'

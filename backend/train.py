@@ -10,7 +10,7 @@ from backend.heartbeat import Heartbeat
 from backend.label_studio import LabelStudioProject, LabelStudioUnavailable
 from backend.metrics import TRAINING_SECONDS
 from backend.project_state import VersionStatus
-from backend.scheduler import request_rescore
+from backend.scheduler import request_quality, request_rescore
 from model import ModelNotFoundError, in_holdout
 from model.task_types import AnnotationRejected
 
@@ -85,7 +85,7 @@ def _train(ctx, project, token):
             labels_from = f'redis: Label Studio unreachable ({error}); trained on the labels webhooks delivered'
             logger.warning('Project %s: %s', project.id, labels_from)
     # Examples stored under an earlier config of another type cannot train this one.
-    examples, unreadable = task_type.loaded([e for e in project.examples() if task_type.holds(e)], ctx.reader)
+    examples, unreadable = ctx.labeled(project, task_type)
     for reason in unreadable:
         logger.warning('Project %s: training without %s', project.id, reason)
     reason = task_type.untrainable(examples)
@@ -132,6 +132,8 @@ def _train(ctx, project, token):
                 train_seconds, metrics)
     if ctx.settings.label_studio_enabled:
         summary['rescore_job'] = request_rescore(ctx, project, version)
+    else:
+        summary['quality_job'] = request_quality(ctx, project)
     return summary
 
 
@@ -197,7 +199,7 @@ def _sync_examples(ctx, project, task_type):
     for task in LabelStudioProject.for_project(ctx, project).labeled_tasks():
         for annotation in task.get('annotations') or ():
             try:
-                example = task_type.example_from(annotation, task, ctx.reader)
+                example = task_type.example_of(annotation, task, ctx.reader)
             except AnnotationRejected as error:
                 logger.warning('Project %s: sync skipped %s', project.id, error)
                 continue

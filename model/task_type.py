@@ -1,7 +1,9 @@
 """What every task type shares: one control over one data object of a labeling config."""
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 
+from model.consensus import annotator_of
 from model.device import CPU
 from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY
@@ -107,6 +109,12 @@ class TaskType(ABC):
     INPUT = 'text'
     """The key of an example that holds the task's data value."""
 
+    TARGET = ''
+    """The key of an example that holds its labels (``choices``, ``spans``, ``boxes``)."""
+
+    FINDS_LABEL_ISSUES = False
+    """Whether it implements :meth:`label_issues`, :meth:`cross_validated_outputs` and :meth:`kept_output`."""
+
     @classmethod
     @abstractmethod
     def from_config(cls, config, control):
@@ -164,6 +172,12 @@ class TaskType(ABC):
         """What the model reads of a :meth:`loaded` example."""
         return example[self.INPUT]
 
+    def example_of(self, annotation, task, reader):
+        """:meth:`example_from` with who made the annotation (``annotator``, see
+        :func:`~model.consensus.annotator_of`)."""
+        example = self.example_from(annotation, task, reader)
+        return None if example is None else {**example, 'annotator': annotator_of(annotation)}
+
     @abstractmethod
     def example_from(self, annotation, task, reader):
         """The training example (a JSON dict with ``task`` and :attr:`INPUT`) of an annotation, or None.
@@ -213,6 +227,38 @@ class TaskType(ABC):
     @abstractmethod
     def agreement(self, outputs, other):
         """How much two versions' outputs on the same texts agree, in ``[-1, 1]`` (1: identical)."""
+
+    def label_key(self, example):
+        """An example's labels as a string: the same for two annotations that label a task alike."""
+        return json.dumps(sorted(example[self.TARGET]))
+
+    def label_issues(self, outputs, examples):
+        """Which labels of ``examples`` are probably wrong, judged from ``outputs`` (one each, of a model that
+        never trained on it).
+
+        Returns:
+            ``(quality, issue, suggested)``: arrays ``(n,)`` of quality in ``[0, 1]`` (lower = more likely
+            wrong) and of whether it is probably wrong, and the labels the outputs suggest.
+        """
+        raise NotImplementedError(f'{self.NAME} does not find label issues')
+
+    def cross_validated_outputs(self, features, examples, seed=0):
+        """Outputs for ``examples`` as :meth:`label_issues` reads them, each by a model fitted on the other
+        examples' ``features`` (pretrained embeddings, ``(n, dim)``)."""
+        raise NotImplementedError(f'{self.NAME} does not find label issues')
+
+    def flipped(self, example, rng):
+        """``example`` with a wrong label drawn by the numpy Generator ``rng`` (``lsal simulate``'s label noise)."""
+        raise NotImplementedError(f'{self.NAME} has no label noise to simulate')
+
+    def reads_output(self, output):
+        """Whether :meth:`label_issues` reads ``output`` (one of a model trained under other labels it does not)."""
+        return True
+
+    def kept_output(self, output):
+        """A pool task's output in the JSON form kept until the task is labeled (then out of sample), or
+        None where not kept."""
+        return None
 
     def training_notes(self, examples):
         """Counts about the training data worth a line in the version summary (JSON dict)."""

@@ -10,12 +10,15 @@ from backend.chart import line_chart
 from backend.errors import NotFound
 from backend.project_state import parse_project_id
 from backend.views.common import context
-from backend.views.status import project_ids
+from backend.views.status import current_quality, project_ids
 
 bp = Blueprint('page', __name__)
 
 JOBS_SHOWN = 20
 """Jobs listed per queue and state."""
+
+SUSPECTS_SHOWN = 50
+"""Suspect labels listed on a project's page (``/quality`` has them all)."""
 
 
 @bp.get('/status')
@@ -41,8 +44,13 @@ def project_page(project_id):
                         'agreement with the previous version': [(v['num_train'], max(v['agreement']['value'], 0.0))
                                                                 for v in agreed]},
                        x_label='labels trained on', y_label=metric)
+    quality = current_quality(project)
+    if quality:
+        quality['computed_ago'] = _ago(quality['computed_at'])
     return render_template('project.html', project=summary, chart=chart, queues=_queues(ctx, f'-{project.id}-'),
-                           runtime=ctx.runtime.describe(), calibrations=stored_calibrations(ctx.redis))
+                           runtime=ctx.runtime.describe(), calibrations=stored_calibrations(ctx.redis),
+                           quality=quality, suspects_shown=SUSPECTS_SHOWN,
+                           label_studio_url=ctx.settings.label_studio_url.rstrip('/'))
 
 
 def _summary(project):

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from backend import keys
-from backend.errors import Forbidden, NotFound
+from backend.errors import Forbidden, NotFound, RequestError
 from backend.metrics import StateCollector
 from backend.project_state import VersionStatus, parse_project_id
 from backend.scheduler import request_rescore
@@ -39,6 +39,31 @@ def versions():
         'archived': {name: {'versions': list(ctx.project(name).versions()),
                             'labeled_annotations': ctx.project(name).count_examples()} for name in archived},
     }
+
+
+@bp.get('/quality')
+def quality():
+    """``?project=<id>``: the project's label-quality report (see :mod:`backend.quality`), without the
+    annotations deleted since it was computed; an empty list of suspects and the reason before the first."""
+    ctx = context()
+    if not request.args.get('project'):
+        raise RequestError('project: expected ?project=<Label Studio project id>')
+    project = ctx.project(parse_project_id(request.args['project']))
+    if not project.exists():
+        raise NotFound(f'project: {project.id} is not known to this backend')
+    return current_quality(project) or {'project': project.id, 'suspects': [], 'computed_at': None,
+                                        'reason': 'not computed yet: it runs after each version\'s scores '
+                                                  'are in Label Studio'}
+
+
+def current_quality(project):
+    """The project's last label-quality report, without the suspects whose annotation was deleted since; None
+    before the first."""
+    report = project.quality()
+    if report is None:
+        return None
+    kept = project.holds_annotations([s['annotation'] for s in report['suspects']])
+    return {'project': project.id, **report, 'suspects': [s for s in report['suspects'] if s['annotation'] in kept]}
 
 
 @bp.post('/versions/<project_id>/<version>/activate')

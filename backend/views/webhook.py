@@ -57,7 +57,7 @@ def _record_annotations(ctx, project, body):
     stored, cleared, skipped = {}, [], []
     for annotation, task in _annotation_pairs(body):
         try:
-            example = task_type.example_from(annotation, task, ctx.reader)
+            example = task_type.example_of(annotation, task, ctx.reader)
         except AnnotationRejected as error:
             skipped.append({'annotation': annotation.get('id'), 'reason': str(error)})
             continue

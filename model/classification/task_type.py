@@ -5,8 +5,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.classification.predictor import choices_from
+from model.classification.targets import encode_targets
 from model.evaluation import classification_metrics, indicators
 from model.label_config import label_values
+from model.label_quality import classification_issues, cross_validated_probabilities
 from model.task_type import AnnotationRejected, TaskType
 from strategies import STRATEGIES, cohen_kappa
 
@@ -28,6 +30,8 @@ class Classification(TaskType):
     HELD_OUT_GAUGES = {'accuracy': 'accuracy', 'macro_f1': 'macro_f1'}
     AGREEMENT = 'cohen_kappa'
     CURVE_METRICS = ('accuracy', 'macro_f1')
+    TARGET = 'choices'
+    FINDS_LABEL_ISSUES = True
 
     @classmethod
     def from_config(cls, config, control):
@@ -78,7 +82,8 @@ class Classification(TaskType):
         return {'task': int(task.get('id', annotation.get('task'))), self.INPUT: value, 'choices': list(choices)}
 
     def holds(self, example):
-        return 'choices' in example and self.INPUT in example
+        """Also False for an example whose label the config no longer offers."""
+        return 'choices' in example and self.INPUT in example and set(example['choices']) <= set(self.labels)
 
     def untrainable(self, examples):
         classes = {choice for example in examples for choice in example['choices']}
@@ -107,6 +112,36 @@ class Classification(TaskType):
         if self.multi_label:
             return cohen_kappa((outputs >= 0.5).ravel().astype(int), (other >= 0.5).ravel().astype(int))
         return cohen_kappa(outputs.argmax(axis=1), other.argmax(axis=1))
+
+    def label_issues(self, outputs, examples):
+        """Confident learning on class probabilities (see :func:`~model.label_quality.classification_issues`)."""
+        outputs = np.asarray(outputs, dtype=np.float64)
+        given = encode_targets([e['choices'] for e in examples], self.labels, self.multi_label)
+        if self.multi_label:
+            given = [np.flatnonzero(row).tolist() for row in given]
+        quality, issue = classification_issues(given, outputs, self.multi_label)
+        return quality, issue, choices_from(outputs, self.labels, self.multi_label)
+
+    def cross_validated_outputs(self, features, examples, seed=0):
+        """Class probabilities by a cross-validated logistic regression."""
+        given = encode_targets([e['choices'] for e in examples], self.labels, self.multi_label)
+        return cross_validated_probabilities(features, given, len(self.labels), self.multi_label, seed)
+
+    def flipped(self, example, rng):
+        """Another label, uniformly (multi-label: one label added or removed, never leaving none)."""
+        if not self.multi_label:
+            others = [label for label in self.labels if label not in example['choices']]
+            return {**example, 'choices': [others[rng.integers(len(others))]]}
+        chosen = set(example['choices'])
+        togglable = [label for label in self.labels if label not in chosen or len(chosen) > 1]
+        chosen ^= {togglable[rng.integers(len(togglable))]}
+        return {**example, 'choices': [label for label in self.labels if label in chosen]}
+
+    def reads_output(self, output):
+        return len(output) == len(self.labels)
+
+    def kept_output(self, output):
+        return [round(float(p), 4) for p in output]
 
     def _preannotation(self, choices):
         """The choices the config still offers (labels may have been removed since training)."""

@@ -83,6 +83,7 @@ class ObjectDetection(ImageInput, TaskType):
     PER_LABEL_GAUGES = {
         'label_ap_50': ('per_class_50', 'label', 'Held-out AP at IoU 0.5 of each label for the current version.')}
     AGREEMENT = 'matched_box_f1'
+    TARGET = 'boxes'
     CURVE_METRICS = ('map_50', 'map')
     BASE_MODEL = 'detection_model'
     # A fresh CenterNet head needs many steps: on mnist_boxes at 128 px (200 held-out scenes, one seed), 100

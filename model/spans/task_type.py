@@ -65,6 +65,7 @@ class SpanLabeling(TaskType):
     PER_LABEL_GAUGES = {
         'entity_type_f1': ('per_type', 'type', 'Held-out entity F1 of each type for the current version.')}
     AGREEMENT = 'entity_f1'
+    TARGET = 'spans'
     CURVE_METRICS = ('f1', 'precision', 'recall')
     # Tags are sparse and entities rare: twice the rate and more passes than classification. On
     # WNUT-16 tweets this took entity F1 from 0.21 to 0.34 at 200 labels (README, "Span labeling").

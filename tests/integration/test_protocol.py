@@ -110,8 +110,9 @@ def test_webhook_records_annotations_and_counts_them(client, redis):
     updated = payloads.annotation_created(10, 1, 'Stocks rallied', 'politics', action='ANNOTATION_UPDATED')
     assert client.post('/webhook', json=updated).json['pending'] == 1, 'an update does not count again'
     assert client.post('/webhook', json=updated).json['pending'] == 1, 'nor does a retried webhook'
-    examples = ProjectState(redis, '1').examples()
-    assert examples == [{'task': 1, 'text': 'Stocks rallied', 'choices': ['politics']}]
+    examples = ProjectState(redis, '1').annotations()
+    assert examples == [{'task': 1, 'text': 'Stocks rallied', 'choices': ['politics'], 'annotator': 1,
+                         'annotation': 10}]
 
 
 def test_webhook_bulk_create_and_plural_delete(client, redis):
@@ -120,7 +121,7 @@ def test_webhook_bulk_create_and_plural_delete(client, redis):
     assert client.post('/webhook', json=payloads.annotations_created(items)).json['stored'] == 3
     response = client.post('/webhook', json=payloads.annotations_deleted([20, 21]))
     assert response.json == {'status': 'deleted', 'deleted': 2}
-    assert [e['task'] for e in ProjectState(redis, '1').examples()] == [2]
+    assert [e['task'] for e in ProjectState(redis, '1').annotations()] == [2]
 
 
 def test_skipped_annotation_is_not_training_data_and_clears_an_earlier_one(client, redis):
@@ -130,7 +131,7 @@ def test_skipped_annotation_is_not_training_data_and_clears_an_earlier_one(clien
     cancelled['annotation']['was_cancelled'] = True
     response = client.post('/webhook', json=cancelled)
     assert response.json['not_training_data'] == 1
-    assert ProjectState(redis, '1').examples() == []
+    assert ProjectState(redis, '1').annotations() == []
 
 
 @pytest.mark.parametrize('change, message', [
@@ -147,7 +148,7 @@ def test_webhook_rejects_bad_annotations_without_losing_stored_ones(client, redi
     response = client.post('/webhook', json=bad)
     assert response.status_code == 422
     assert message in response.json['error']
-    assert ProjectState(redis, '1').examples() == [{'task': 4, 'text': 'Kept text', 'choices': ['tech']}]
+    assert [(e['task'], e['choices']) for e in ProjectState(redis, '1').annotations()] == [(4, ['tech'])]
 
 
 @pytest.mark.parametrize('body, status, message', [

@@ -1,0 +1,57 @@
+"""Which labels are probably wrong: confident learning (``cleanlab``) on out-of-sample predicted probabilities,
+and those probabilities by cross-validation where no model has them."""
+import numpy as np
+from cleanlab.filter import find_label_issues
+from cleanlab.multilabel_classification.filter import find_label_issues as find_multilabel_issues
+from cleanlab.multilabel_classification.rank import get_label_quality_scores as multilabel_quality_scores
+from cleanlab.rank import get_label_quality_scores
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.multiclass import OneVsRestClassifier
+
+FOLDS = 5
+"""Folds of the cross-validation."""
+
+
+def classification_issues(given, probabilities, multi_label=False):
+    """Quality of each label and whether confident learning finds it wrong.
+
+    Args:
+        given: class indices ``(n,)``, or for multi-label a list of index lists.
+        probabilities: out-of-sample class probabilities ``(n, num_classes)``.
+
+    Returns:
+        ``(quality, issue)``: arrays ``(n,)``, quality in ``[0, 1]`` (lower = more likely wrong; the
+        probability of the given label, its mean over classes for multi-label) and a boolean mask.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if multi_label:
+        given = [list(labels) for labels in given]
+        return (multilabel_quality_scores(given, probabilities),
+                find_multilabel_issues(given, probabilities, low_memory=False))
+    given = np.asarray(given, dtype=np.int64)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    return get_label_quality_scores(given, probabilities), find_label_issues(given, probabilities)
+
+
+def cross_validated_probabilities(features, given, num_classes, multi_label=False, seed=0):
+    """Class probabilities of each example by a logistic regression on ``features`` that never saw it
+    (:data:`FOLDS`-fold cross-validation; a class absent from a fold's training part gets probability 0).
+
+    Args:
+        features: ``(n, dim)``, such as a pretrained encoder's embeddings.
+        given: class indices ``(n,)``, or for multi-label a 0/1 matrix ``(n, num_classes)``.
+    """
+    folds = KFold(n_splits=min(FOLDS, len(features)), shuffle=True, random_state=seed)
+    if multi_label:
+        model = OneVsRestClassifier(LogisticRegression(max_iter=1000))
+        return cross_val_predict(model, features, np.asarray(given), cv=folds, method='predict_proba')
+    given = np.asarray(given)
+    present = np.unique(given)
+    probabilities = np.zeros((len(features), num_classes))
+    if len(present) == 1:
+        probabilities[:, present[0]] = 1.0
+        return probabilities
+    probabilities[:, present] = cross_val_predict(LogisticRegression(max_iter=1000), features, given, cv=folds,
+                                                  method='predict_proba')
+    return probabilities

@@ -1,0 +1,68 @@
+"""Label issues from hand-built probabilities, where the wrong labels are known."""
+import numpy as np
+import pytest
+
+from model.label_quality import classification_issues, cross_validated_probabilities
+from model.text_classification import TextClassification
+
+CONFIDENT = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.05, 0.05, 0.9]])
+
+
+def confident_set(repeats=10):
+    """Each class ``repeats`` times, the model sure of each: labels all right."""
+    return np.tile(np.arange(3), repeats), np.tile(CONFIDENT, (repeats, 1))
+
+
+def test_a_label_the_model_is_sure_against_is_an_issue_and_ranks_first():
+    given, probabilities = confident_set()
+    given[[4, 17]] = 0  # classes 1 and 2, and the model gives 0 only 0.05: wrong
+    probabilities[9] = [0.3, 0.3, 0.4]  # unsure, and given 0: quality 0.3, not an issue
+    quality, issue = classification_issues(given, probabilities)
+    assert np.flatnonzero(issue).tolist() == [4, 17]
+    assert quality[4] == pytest.approx(0.05) and quality[9] == pytest.approx(0.3) and quality[0] == pytest.approx(0.9)
+    assert np.argsort(quality)[:2].tolist() in ([4, 17], [17, 4])
+
+
+def test_multi_label_issue_is_a_missing_or_extra_label():
+    given = [[0], [1], [0, 1], [2]] * 8
+    probabilities = np.array([[0.95, 0.05, 0.05], [0.05, 0.95, 0.05], [0.95, 0.95, 0.05], [0.05, 0.05, 0.95]] * 8)
+    given[5] = [1, 2]  # a label the model is sure is absent
+    given[10] = [2]  # the model is sure of 0 and 1 here
+    quality, issue = classification_issues(given, probabilities, multi_label=True)
+    assert set(np.flatnonzero(issue)) == {5, 10}
+    assert quality[5] < quality[4] and quality[10] < quality[4]
+
+
+def test_cross_validated_probabilities_never_see_the_example():
+    rng = np.random.default_rng(0)
+    features = np.concatenate([rng.normal(0, 1, (30, 4)), rng.normal(6, 1, (30, 4))])
+    given = np.array([0] * 30 + [1] * 30)
+    given[3] = 1  # sits among class 0: a model that saw it would still lean to 1 a little
+    probabilities = cross_validated_probabilities(features, given, num_classes=3)
+    assert probabilities.shape == (60, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1) and not probabilities[:, 2].any(), 'class 2 never given'
+    assert probabilities[3, 0] > 0.9, 'judged by folds that never saw it'
+    quality, issue = classification_issues(given, probabilities)
+    assert np.flatnonzero(issue).tolist() == [3]
+
+
+def test_cross_validated_probabilities_multi_label_and_one_class():
+    rng = np.random.default_rng(1)
+    features = rng.normal(0, 1, (20, 3))
+    given = np.zeros((20, 2))
+    given[:, 0] = features[:, 0] > 0
+    assert cross_validated_probabilities(features, given, 2, multi_label=True).shape == (20, 2)
+    single = cross_validated_probabilities(features, np.ones(20, dtype=int), 3)
+    assert (single[:, 1] == 1).all()
+
+
+def test_classification_type_reads_labels_and_suggests():
+    task_type = TextClassification(from_name='topic', to_name='text', field='text', labels=('a', 'b', 'c'))
+    examples = [{'task': i, 'text': 't', 'choices': [['a', 'b', 'c'][i % 3]]} for i in range(30)]
+    examples[4]['choices'] = ['a']
+    quality, issue, suggested = task_type.label_issues(np.tile(CONFIDENT, (10, 1)), examples)
+    assert np.flatnonzero(issue).tolist() == [4] and suggested[4] == ['b']
+    assert task_type.reads_output([0.2, 0.8, 0.0]) and not task_type.reads_output([0.2, 0.8])
+    assert task_type.kept_output(np.array([0.123456, 0.876544, 0.0])) == [0.1235, 0.8765, 0.0]
+    assert task_type.label_key({'choices': ['b', 'a']}) == task_type.label_key({'choices': ['a', 'b']})
+    assert not task_type.holds({'task': 1, 'text': 't', 'choices': ['gone']}), 'a label the config dropped'
