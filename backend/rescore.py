@@ -153,9 +153,11 @@ class Push:
             self._send(PUSH_CHUNK)
 
     def finish(self):
+        """Push what waits. With no task left unlabeled the project keeps its version: Label Studio refuses
+        a ``model_version`` it holds no prediction of (400), and has nothing left to order."""
         while self.waiting:
             self._send(PUSH_CHUNK)
-        if self.served_after is None:
+        if self.served_after is None and self.pushed:
             self._serve()
 
     def progress(self, total, done=False):

@@ -1,5 +1,6 @@
 """Re-scoring against a real Label Studio 1.23.2: the pool read a page at a time, pushed lowest score first."""
 import pytest
+from rq.registry import FailedJobRegistry
 
 from backend import create_app
 from backend.label_studio import LabelStudioProject
@@ -122,3 +123,20 @@ def test_a_second_attempt_leaves_one_prediction_per_task(client, app, run_jobs, 
     request_rescore(ctx, ctx.project(str(pid)), version)  # as a retry of a job killed after some imports
     run_jobs()
     assert len(current_scores(api, pid, version)) == POOL  # exactly one prediction of the version each
+
+
+def test_a_pool_labeled_to_the_last_task_is_rescored_without_switching_versions(
+        client, app, run_jobs, label_studio_server, bbc, redis, calls):
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
+    for task in api.tasks(pid):
+        if not task['annotations']:
+            api.call('POST', f'/api/tasks/{task["id"]}/annotations',
+                     json={'result': payloads.annotation(0, task['id'], ['tech'])['result']})
+    ctx = app.extensions['lsal']
+    request_rescore(ctx, ctx.project(str(pid)), version)
+    del calls[:]
+    run_jobs()
+    assert ('use', version) not in calls, 'Label Studio refuses a model_version without predictions (400)'
+    rescore = ProjectState(redis, str(pid)).versions()[version]['rescore']
+    assert rescore['done'] and rescore['pushed'] == 0 and rescore['served_after_seconds'] is None
+    assert len(FailedJobRegistry(queue=ctx.queues['score'])) == 0
