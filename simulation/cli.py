@@ -32,7 +32,7 @@ from simulation.datasets import (
 from simulation.detection_datasets import boxes_from_label_studio_export, export_has_boxes, from_coco, mnist_boxes
 from simulation.exceptions import SimulationError, SimulationInputError
 from simulation.replay import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
-from simulation.report import check_plotting, plot_curves, summary_table
+from simulation.report import check_plotting, plot_curves, summary_table, suspects_table
 from simulation.results import ResultsFolder, round_fields
 from strategies import STOP_WINDOW, StrategyError, agreement_threshold, check_strategy
 
@@ -89,6 +89,9 @@ def add_simulate_parser(commands):
                          help='bfloat16 inference (faster only on CPUs with AMX; much slower without)')
     command.add_argument('--stop-agreement', type=_threshold, default=None,
                          help='kappa for the stop-signal column (default: STOP_AGREEMENT, 0.99)')
+    command.add_argument('--flip-fraction', type=float, default=0.0,
+                         help='make this share of the pool\'s labels wrong before the run (reproducibly per seed), '
+                              'and report each round how well the labels judged most likely wrong find them')
     command.add_argument('--out', default=DEFAULT_OUT, help='output folder')
     command.add_argument('--resume', action='store_true',
                          help='keep the campaigns an earlier run with the same settings finished in --out '
@@ -227,13 +230,16 @@ def run_simulation(settings, args, fetch=None, extra_runs=()):
             training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
                                                learning_rate=args.learning_rate, image_size=image_size),
             bf16=args.bf16,
-            mc_passes=args.mc_passes)
+            mc_passes=args.mc_passes, flip_fraction=args.flip_fraction)
+        if config.flip_fraction and not task_type.FINDS_LABEL_ISSUES:
+            raise SimulationInputError(f'--flip-fraction: label errors are not judged for {task_type.NAME} yet')
         config.check_size(len(examples))
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
         base_model = settings.weight(task_type.BASE_MODEL)
         folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, base_model, config, task_type),
-                               rounds, round_fields(task_type.CURVE_METRICS), resume=args.resume)
+                               rounds, round_fields(task_type.CURVE_METRICS, bool(config.flip_fraction)),
+                               resume=args.resume)
     except (SimulationError, StrategyError, ValueError, ModuleNotFoundError) as error:
         raise SimulationInputError(str(error)) from None
     except OSError as error:  # a dataset it cannot read, an --out it cannot write
@@ -271,7 +277,8 @@ def _campaign_settings(name, data, base_model, config, task_type):
     return {'dataset': name, 'data_sha256': data, 'base_model': base_model, 'initial': config.initial,
             'initial_strategy': config.initial_strategy, 'batch': config.batch, 'budget': config.budget,
             'pool_size': config.pool_size, 'test_size': config.test_size, 'bf16': config.bf16,
-            'mc_passes': config.mc_passes, **training}
+            'mc_passes': config.mc_passes, **training,
+            **({'flip_fraction': config.flip_fraction} if config.flip_fraction else {})}
 
 
 def _write_report(folder, config, name, size, num_seeds, metric, full, target_fraction, stop_agreement):
@@ -279,6 +286,10 @@ def _write_report(folder, config, name, size, num_seeds, metric, full, target_fr
     summary = summarize(folder.rows, metric=metric, full_metric=full, target_fraction=target_fraction,
                         stop_agreement=stop_agreement)
     table = summary_table(summary, metric, target_fraction)
+    judged = suspects_table(summary)
+    if judged:
+        table += ('\n\nLabels judged most likely wrong against the flipped ones (precision among the k of lowest '
+                  f'quality, k the flipped labels so far; recall within 2k):\n\n{judged}')
     header = f'{name}: {size}, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {num_seeds}'

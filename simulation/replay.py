@@ -42,6 +42,9 @@ class SimulationConfig:
         training: the :class:`~model.training.TrainingConfig`.
         bf16: bfloat16 inference when scoring the pool.
         mc_passes: stochastic passes for ``bald``.
+        flip_fraction: the share of the pool whose label is made wrong before the run (:func:`flip_labels`);
+            then each round also measures how well the labels judged most likely wrong find them
+            (:func:`judge`).
     """
 
     initial: int = 25
@@ -55,8 +58,11 @@ class SimulationConfig:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     bf16: bool = False
     mc_passes: int = MC_PASSES
+    flip_fraction: float = 0.0
 
     def __post_init__(self):
+        if not 0 <= self.flip_fraction < 1:
+            raise ValueError(f'flip_fraction: expected a share from 0 to below 1, got {self.flip_fraction}')
         if self.initial_strategy not in ('random', 'representative'):
             raise ValueError(f'initial_strategy: expected random or representative, got {self.initial_strategy!r}')
         if not 0 < self.initial <= self.budget or self.batch < 1:
@@ -93,7 +99,62 @@ def initial_indices(task_type, examples, pool, config, base_model, seed):
     return list(np.argsort(scores, kind='stable')[:config.initial])
 
 
-def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None):
+def flip_labels(task_type, examples, pool, fraction, seed):
+    """``examples`` with the labels of ``fraction`` of the ``pool`` positions made wrong
+    (:meth:`~model.task_type.TaskType.flipped`), reproducibly per seed; and the flipped dataset indices."""
+    rng = np.random.default_rng([seed, 7])
+    chosen = {int(pool[i]) for i in rng.choice(len(pool), round(fraction * len(pool)), replace=False)}
+    return [task_type.flipped(e, rng) if i in chosen else e for i, e in enumerate(examples)], chosen
+
+
+def judge(task_type, examples, outputs, flipped):
+    """How well the labels ranked most likely wrong find the ``flipped`` ones (a bool per example).
+
+    ``outputs`` are out-of-sample: one each, of a model that never trained on it. With k labels flipped,
+    ``suspect_precision`` is the share of flipped labels among the k of lowest quality, ``suspect_recall``
+    the share of the k found among the 2k of lowest quality; ``suspects`` counts the labels confident
+    learning calls wrong.
+    """
+    quality, issue, _ = task_type.label_issues(np.asarray(outputs), examples)
+    order = np.argsort(quality, kind='stable')
+    wrong = set(np.flatnonzero(flipped).tolist())
+    k = len(wrong)
+    found = {'flipped': k, 'suspects': int(np.sum(issue)), 'suspect_precision': None, 'suspect_recall': None}
+    if k:
+        found['suspect_precision'] = round(len(wrong & set(order[:k].tolist())) / k, 4)
+        found['suspect_recall'] = round(len(wrong & set(order[:2 * k].tolist())) / k, 4)
+    return found
+
+
+class OutOfSample:
+    """Out-of-sample outputs of the labeled pool positions in one run, as the backend finds them: the last
+    prediction of a position while it was unlabeled, else a cross-validation on pretrained embeddings (the
+    first labels, before any model)."""
+
+    def __init__(self, task_type, examples, pool, embed, seed):
+        self.task_type, self.examples, self.pool, self.embed, self.seed = task_type, examples, pool, embed, seed
+        self.kept = {}
+        self._features = {}
+
+    def keep(self, positions, outputs):
+        self.kept.update(zip(positions, outputs))
+
+    def outputs(self, labeled):
+        missing = [i for i in labeled if i not in self.kept]
+        found = dict(self.kept)
+        if missing:
+            new = [i for i in labeled if i not in self._features]
+            if new:
+                embedded = self.embed([self.task_type.model_input(self.examples[self.pool[i]]) for i in new])
+                self._features.update(zip(new, embedded))
+            features = np.stack([self._features[i] for i in labeled])
+            folds = self.task_type.cross_validated_outputs(
+                features, [self.examples[self.pool[i]] for i in labeled], seed=self.seed)
+            found.update((i, output) for i, output in zip(labeled, folds) if i in missing)
+        return [found[i] for i in labeled]
+
+
+def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None):
     """One learning curve: a list of round dicts (the task type's metrics, agreement, timings).
 
     Args:
@@ -105,8 +166,14 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         strategy: the strategy name.
         initial: positions in the pool of the first labels (shared across strategies).
         progress: called with no argument after each round.
+        flipped: dataset indices whose label :func:`flip_labels` made wrong; each round then adds
+            :func:`judge`'s figures.
     """
     test, pool = split(len(examples), config, seed)
+    out_of_sample = None
+    if flipped is not None:
+        embed = task_type.pretrained_embedder(base_model, config.training, config.runtime)
+        out_of_sample = OutOfSample(task_type, examples, pool, embed, seed)
     test_examples = [examples[i] for i in test]
     test_inputs = [task_type.model_input(e) for e in test_examples]
     training = replace(config.training, seed=seed)
@@ -125,6 +192,8 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
                'agreement': None if previous is None else round(task_type.agreement(outputs, previous), 4),
                'train_seconds': round(train_seconds, 2), 'query_seconds': 0.0}
         previous = outputs
+        if out_of_sample is not None:
+            row.update(judge(task_type, train, out_of_sample.outputs(labeled), [pool[i] in flipped for i in labeled]))
         rows.append(row)
         if progress:
             progress()
@@ -136,7 +205,12 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         acquisition = Acquisition(strategy, batch_size=size,
                                   labeled_texts=tuple(task_type.model_input(e) for e in train),
                                   mc_passes=config.mc_passes)
-        _, scores = acquisition.score(predictor, [task_type.model_input(examples[pool[i]]) for i in unlabeled], rng)
+        inputs = [task_type.model_input(examples[pool[i]]) for i in unlabeled]
+        if out_of_sample is None:
+            _, scores = acquisition.score(predictor, inputs, rng)
+        else:
+            _, scores, pool_outputs = task_type.predict(predictor, inputs, acquisition, rng)
+            out_of_sample.keep(unlabeled.tolist(), pool_outputs)
         labeled.extend(int(unlabeled[i]) for i in np.argsort(scores, kind='stable')[:size])
         row['query_seconds'] = round(time.monotonic() - started, 2)
 
@@ -187,6 +261,10 @@ def summarize(rows, metric='accuracy', label_counts=LABEL_COUNTS, full_metric=No
             values = [r[metric] for run in runs for r in run if r['labels'] == count]
             if len(values) == len(runs):
                 entry[f'{metric}@{count}'] = _mean_std(values)
+            for found in ('suspect_precision', 'suspect_recall'):
+                values = [r[found] for run in runs for r in run if r['labels'] == count and r.get(found) is not None]
+                if values and len(values) == len(runs):
+                    entry[f'{found}@{count}'] = _mean_std(values)
         entry['aulc'] = _mean_std(list(areas[strategy].values()))
         paired = [area - areas[BASELINE][seed] for seed, area in areas[strategy].items()
                   if seed in areas.get(BASELINE, {})]
@@ -238,5 +316,9 @@ def campaigns(task_type, examples, base_model, config, skip=frozenset(), progres
             continue
         _, pool = split(len(examples), config, seed)
         initial = initial_indices(task_type, examples, pool, config, base_model, seed)
+        noisy, flipped = examples, None
+        if config.flip_fraction:
+            noisy, flipped = flip_labels(task_type, examples, pool, config.flip_fraction, seed)
         for strategy in strategies:
-            yield run(task_type, examples, base_model, config, seed, strategy, initial, progress=progress)
+            yield run(task_type, noisy, base_model, config, seed, strategy, initial, progress=progress,
+                      flipped=flipped)

@@ -28,6 +28,23 @@ def summary_table(summary, metric='accuracy', target_fraction=TARGET_FRACTION):
     return '\n'.join(lines)
 
 
+def suspects_table(summary):
+    """A Markdown table of how well the labels judged most likely wrong find the flipped ones (precision
+    among the k lowest-quality labels, k the flipped ones labeled, and recall within 2k), mean ± std over
+    seeds at each label count; '' without flipped labels."""
+    counts = sorted({int(key.split('@')[1]) for entry in summary.values() for key in entry
+                     if key.startswith('suspect_precision@')})
+    if not counts:
+        return ''
+    header = ['strategy', *(f'{name}@{count}' for count in counts for name in ('precision', 'recall'))]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for strategy, entry in summary.items():
+        cells = [_mean_std(entry.get(f'suspect_{name}@{count}')) for count in counts
+                 for name in ('precision', 'recall')]
+        lines.append('| ' + ' | '.join([strategy, *cells]) + ' |')
+    return '\n'.join(lines)
+
+
 def check_plotting():
     """Raise ``ModuleNotFoundError`` naming the extra to install when matplotlib is missing.
 

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from simulation.exceptions import SettingsMismatchError
 
+JUDGE_FIELDS = ('flipped', 'suspects', 'suspect_precision', 'suspect_recall')
+"""Columns of a run with flipped labels (see :func:`~simulation.replay.judge`)."""
 
-def round_fields(metrics):
-    """Columns of the per-round CSV for a task type's ``CURVE_METRICS``."""
+
+def round_fields(metrics, judged=False):
+    """Columns of the per-round CSV for a task type's ``CURVE_METRICS`` (and :data:`JUDGE_FIELDS` if ``judged``)."""
     return ('dataset', 'strategy', 'seed', 'round', 'labels', *metrics, 'agreement', 'train_seconds',
-            'query_seconds')
+            'query_seconds', *(JUDGE_FIELDS if judged else ()))
 
 
 _PARSERS = {'dataset': str, 'strategy': str}

@@ -11,7 +11,7 @@ from backend.cli import main
 from model import TrainingConfig
 from model.task_types import TextClassification
 from simulation.cli import load_dataset
-from simulation.replay import SimulationConfig, campaigns, run, summarize
+from simulation.replay import SimulationConfig, campaigns, flip_labels, judge, run, split, summarize
 from simulation.report import summary_table
 from simulation.results import read_rounds
 
@@ -314,3 +314,32 @@ def test_boxes_simulate_from_scenes_a_coco_file_and_an_export_with_map_curves(sc
     assert all(0 <= r['map'] <= r['map_50'] <= 1 for r in rounds)
     assert rounds[0]['map_50'] == rounds[2]['map_50'], 'same seed, same first labels'
     assert 'coco: 120 images, pool 60' in (out / 'summary.md').read_text()
+
+
+def test_flipped_labels_are_judged_each_round(news, tiny_encoder):
+    task_type, examples = news
+    config = SimulationConfig(initial=20, batch=10, budget=40, seeds=(0,), strategies=('margin',), pool_size=60,
+                              test_size=40, training=FAST, flip_fraction=0.2)
+    rows, = campaigns(task_type, examples, tiny_encoder, config)
+    test, pool = split(len(examples), config, 0)
+    noisy, flipped = flip_labels(task_type, examples, pool, 0.2, 0)
+    assert len(flipped) == 12 and flipped <= set(pool.tolist()), 'a fifth of the pool, never the test set'
+    assert all(noisy[i]['choices'] != examples[i]['choices'] for i in flipped)
+    assert flip_labels(task_type, examples, pool, 0.2, 0)[1] == flipped, 'reproducible'
+    for row in rows:
+        assert 0 < row['flipped'] <= 12 and row['suspects'] >= 0
+        assert 0 <= row['suspect_precision'] <= 1 and row['suspect_precision'] <= row['suspect_recall'] <= 1
+    # One weak model on 20-40 labels: the flipped labels still sit lower than chance would put them.
+    assert np.mean([row['suspect_recall'] for row in rows]) > 2 * np.mean([row['flipped'] / row['labels']
+                                                                            for row in rows])
+
+
+def test_judge_by_hand():
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=('a', 'b'))
+    examples = [{'task': i, 'text': 't', 'choices': [label]} for i, label in enumerate('aabbab')]
+    # Probability of the given label: 0.9, 0.2, 0.8, 0.3, 0.9, 0.6: lowest first are 1, 3, 5.
+    outputs = [[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.7, 0.3], [0.9, 0.1], [0.4, 0.6]]
+    found = judge(task_type, examples, outputs, [False, True, False, False, False, True])
+    assert found['flipped'] == 2
+    assert found['suspect_precision'] == 0.5, 'of the two lowest (1, 3), one flipped'
+    assert found['suspect_recall'] == 1.0, 'both among the four lowest'
