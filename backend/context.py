@@ -93,9 +93,18 @@ class Context:
 
     def labeled(self, project, task_type):
         """The project's training examples of ``task_type``, :meth:`~model.task_type.TaskType.loaded`: one per
-        task, the :func:`~model.consensus.consensus` of its annotations; and why others could not be read."""
-        return task_type.loaded(consensus(task_type, [e for e in project.annotations() if task_type.holds(e)]),
-                                self.reader)
+        task, the :func:`~model.consensus.consensus` of its annotations but those :meth:`left_out`; and why
+        others could not be read."""
+        left_out = self.left_out(project)
+        annotations = [e for e in project.annotations() if task_type.holds(e) and e['annotation'] not in left_out]
+        return task_type.loaded(consensus(task_type, annotations), self.reader)
+
+    def left_out(self, project):
+        """The annotations training leaves out: the suspects of the last label-quality report whose quality is
+        below ``LEAVE_OUT_BELOW`` (none while it is 0, the default)."""
+        threshold = self.settings.leave_out_below
+        report = (project.quality() or {}) if threshold else {}
+        return {s['annotation'] for s in report.get('suspects', ()) if s['quality'] < threshold}
 
     def project_setting(self, project, name):
         """A setting overridden by the project's extra params where it sets one (``project`` may be None)."""

@@ -102,6 +102,7 @@ class Settings:
     min_eval_labels: int = 20
     publish_tolerance: float = 0.02
     uncertainty_sampling: bool = True
+    leave_out_below: float = 0.0
     epochs: int = None
     batch_size: int = TrainingConfig.batch_size
     learning_rate: float = None
@@ -207,6 +208,7 @@ _PARSERS = {
     'rescore_timeout': _positive_int,
     'eval_fraction': _fraction,
     'publish_tolerance': _fraction,
+    'leave_out_below': _fraction,
     'stop_agreement': agreement_threshold,
     'uncertainty_sampling': _flag,
     'device': device_name,

@@ -100,6 +100,7 @@ def _train(ctx, project, token):
         metrics = {'evaluated': True, 'eval_fraction': ctx.settings.eval_fraction,
                    **task_type.evaluate(predictor, held_out)}
     version = project.new_version_name()
+    left_out = ctx.left_out(project)
     summary = {
         'version': version,
         'created_at': time.time(),
@@ -108,6 +109,7 @@ def _train(ctx, project, token):
         'labels_from': labels_from,
         **task_type.to_dict(),
         **task_type.training_notes(train),
+        **({'left_out_suspects': len(left_out)} if left_out else {}),
         **({'unreadable': unreadable[:20], 'num_unreadable': len(unreadable)} if unreadable else {}),
         'base_model': ctx.base_model(task_type),
         'train_seconds': round(train_seconds, 2),

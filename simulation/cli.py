@@ -92,6 +92,9 @@ def add_simulate_parser(commands):
     command.add_argument('--flip-fraction', type=float, default=0.0,
                          help='make this share of the pool\'s labels wrong before the run (reproducibly per seed), '
                               'and report each round how well the labels judged most likely wrong find them')
+    command.add_argument('--leave-out-below', type=float, default=0.0,
+                         help='with --flip-fraction: train each round without the suspects judged the round before '
+                              'of quality below this, as LEAVE_OUT_BELOW does (0: keep every label)')
     command.add_argument('--out', default=DEFAULT_OUT, help='output folder')
     command.add_argument('--resume', action='store_true',
                          help='keep the campaigns an earlier run with the same settings finished in --out '
@@ -230,7 +233,7 @@ def run_simulation(settings, args, fetch=None, extra_runs=()):
             training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
                                                learning_rate=args.learning_rate, image_size=image_size),
             bf16=args.bf16,
-            mc_passes=args.mc_passes, flip_fraction=args.flip_fraction)
+            mc_passes=args.mc_passes, flip_fraction=args.flip_fraction, leave_out_below=args.leave_out_below)
         if config.flip_fraction and not task_type.FINDS_LABEL_ISSUES:
             raise SimulationInputError(f'--flip-fraction: label errors are not judged for {task_type.NAME} yet')
         config.check_size(len(examples))
@@ -278,7 +281,8 @@ def _campaign_settings(name, data, base_model, config, task_type):
             'initial_strategy': config.initial_strategy, 'batch': config.batch, 'budget': config.budget,
             'pool_size': config.pool_size, 'test_size': config.test_size, 'bf16': config.bf16,
             'mc_passes': config.mc_passes, **training,
-            **({'flip_fraction': config.flip_fraction} if config.flip_fraction else {})}
+            **({'flip_fraction': config.flip_fraction, 'leave_out_below': config.leave_out_below}
+               if config.flip_fraction else {})}
 
 
 def _write_report(folder, config, name, size, num_seeds, metric, full, target_fraction, stop_agreement):

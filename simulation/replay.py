@@ -45,6 +45,8 @@ class SimulationConfig:
         flip_fraction: the share of the pool whose label is made wrong before the run (:func:`flip_labels`);
             then each round also measures how well the labels judged most likely wrong find them
             (:func:`judge`).
+        leave_out_below: with flipped labels, each round trains without the suspects the round before
+            judged of quality below this (``LEAVE_OUT_BELOW``; 0: none).
     """
 
     initial: int = 25
@@ -59,10 +61,14 @@ class SimulationConfig:
     bf16: bool = False
     mc_passes: int = MC_PASSES
     flip_fraction: float = 0.0
+    leave_out_below: float = 0.0
 
     def __post_init__(self):
-        if not 0 <= self.flip_fraction < 1:
-            raise ValueError(f'flip_fraction: expected a share from 0 to below 1, got {self.flip_fraction}')
+        if not 0 <= self.flip_fraction < 1 or not 0 <= self.leave_out_below < 1:
+            raise ValueError(f'flip_fraction, leave_out_below: expected numbers from 0 to below 1, got '
+                             f'{self.flip_fraction}, {self.leave_out_below}')
+        if self.leave_out_below and not self.flip_fraction:
+            raise ValueError('leave_out_below: judging labels in a simulation needs flipped ones (flip_fraction)')
         if self.initial_strategy not in ('random', 'representative'):
             raise ValueError(f'initial_strategy: expected random or representative, got {self.initial_strategy!r}')
         if not 0 < self.initial <= self.budget or self.batch < 1:
@@ -107,23 +113,29 @@ def flip_labels(task_type, examples, pool, fraction, seed):
     return [task_type.flipped(e, rng) if i in chosen else e for i, e in enumerate(examples)], chosen
 
 
-def judge(task_type, examples, outputs, flipped):
-    """How well the labels ranked most likely wrong find the ``flipped`` ones (a bool per example).
+def judge(task_type, examples, outputs, flipped, leave_out_below=0.0):
+    """How well the labels ranked most likely wrong find the ``flipped`` ones (a bool per example), and
+    which examples training leaves out next: the suspects of quality below ``leave_out_below``.
 
     ``outputs`` are out-of-sample: one each, of a model that never trained on it. With k labels flipped,
     ``suspect_precision`` is the share of flipped labels among the k of lowest quality, ``suspect_recall``
     the share of the k found among the 2k of lowest quality; ``suspects`` counts the labels confident
     learning calls wrong.
+
+    Returns:
+        ``(figures, left out)``: a dict for the round's row, and positions in ``examples``.
     """
     quality, issue, _ = task_type.label_issues(np.asarray(outputs), examples)
+    left_out = [int(i) for i in np.flatnonzero(issue) if quality[i] < leave_out_below]
     order = np.argsort(quality, kind='stable')
     wrong = set(np.flatnonzero(flipped).tolist())
     k = len(wrong)
-    found = {'flipped': k, 'suspects': int(np.sum(issue)), 'suspect_precision': None, 'suspect_recall': None}
+    found = {'flipped': k, 'suspects': int(np.sum(issue)), 'suspect_precision': None, 'suspect_recall': None,
+             'left_out': len(left_out), 'left_out_flipped': len(wrong & set(left_out))}
     if k:
         found['suspect_precision'] = round(len(wrong & set(order[:k].tolist())) / k, 4)
         found['suspect_recall'] = round(len(wrong & set(order[:2 * k].tolist())) / k, 4)
-    return found
+    return found, left_out
 
 
 class OutOfSample:
@@ -179,10 +191,10 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
     training = replace(config.training, seed=seed)
     labeled = list(initial)
     rng = np.random.default_rng(seed + 1)
-    rows, previous = [], None
+    rows, previous, left_out = [], None, set()
     while True:
         started = time.monotonic()
-        train = [examples[pool[i]] for i in labeled]
+        train = [examples[pool[i]] for i in labeled if i not in left_out]
         predictor = task_type.fine_tune(base_model, train, training, config.runtime)
         train_seconds = time.monotonic() - started
         outputs = task_type.outputs(predictor, test_inputs)
@@ -193,7 +205,10 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
                'train_seconds': round(train_seconds, 2), 'query_seconds': 0.0}
         previous = outputs
         if out_of_sample is not None:
-            row.update(judge(task_type, train, out_of_sample.outputs(labeled), [pool[i] in flipped for i in labeled]))
+            found, suspects = judge(task_type, [examples[pool[i]] for i in labeled], out_of_sample.outputs(labeled),
+                                    [pool[i] in flipped for i in labeled], config.leave_out_below)
+            row.update(found)
+            left_out = {labeled[i] for i in suspects}
         rows.append(row)
         if progress:
             progress()

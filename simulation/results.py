@@ -6,7 +6,7 @@ from pathlib import Path
 
 from simulation.exceptions import SettingsMismatchError
 
-JUDGE_FIELDS = ('flipped', 'suspects', 'suspect_precision', 'suspect_recall')
+JUDGE_FIELDS = ('flipped', 'suspects', 'suspect_precision', 'suspect_recall', 'left_out', 'left_out_flipped')
 """Columns of a run with flipped labels (see :func:`~simulation.replay.judge`)."""
 
 

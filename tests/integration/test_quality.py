@@ -85,6 +85,25 @@ def test_suspects_lead_with_the_wrong_labels_and_agreement_matches_a_hand_comput
         'a deleted annotation drops out'
 
 
+def test_training_may_leave_out_the_suspects(client, run_jobs, labeled, monkeypatch):
+    run_jobs()
+    suspects = client.get('/quality?project=1').json['suspects']
+    monkeypatch.setenv('LEAVE_OUT_BELOW', '0.5')
+    left_out = {s['annotation'] for s in suspects if s['quality'] < 0.5}
+    assert left_out, suspects
+    client.post('/webhook', json=payloads.start_training())
+    run_jobs()
+    versions = client.get('/versions?project=1').json['projects']['1']
+    summary = versions['details'][versions['current']]
+    items, second = labeled
+    annotations_by_task = {}
+    for annotation, task, *_ in items + second:
+        annotations_by_task.setdefault(task, set()).add(annotation)
+    lost = [task for task, annotations in annotations_by_task.items() if annotations <= left_out]
+    assert summary['left_out_suspects'] == len(left_out)
+    assert summary['num_labeled'] == 40 - len(lost), 'a task keeps the annotations that are not left out'
+
+
 def test_too_few_labels_answer_an_empty_list_with_the_reason(client, app, run_jobs, bbc):
     client.post('/setup', json=payloads.setup(extra_params={'train_every': 100}))
     client.post('/webhook', json=bulk([(t, t, text, label, 1) for t, (text, label) in enumerate(bbc[:6], start=1)]))

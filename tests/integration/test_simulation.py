@@ -2,6 +2,7 @@
 import csv
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -329,6 +330,9 @@ def test_flipped_labels_are_judged_each_round(news, tiny_encoder):
     for row in rows:
         assert 0 < row['flipped'] <= 12 and row['suspects'] >= 0
         assert 0 <= row['suspect_precision'] <= 1 and row['suspect_precision'] <= row['suspect_recall'] <= 1
+    assert all(row['left_out'] == 0 for row in rows), 'LEAVE_OUT_BELOW off by default'
+    pruned, = campaigns(task_type, examples, tiny_encoder, replace(config, leave_out_below=0.9))
+    assert any(row['left_out'] for row in pruned) and all(row['left_out'] <= row['suspects'] for row in pruned)
     # One weak model on 20-40 labels: the flipped labels still sit lower than chance would put them.
     assert np.mean([row['suspect_recall'] for row in rows]) > 2 * np.mean([row['flipped'] / row['labels']
                                                                             for row in rows])
@@ -339,7 +343,19 @@ def test_judge_by_hand():
     examples = [{'task': i, 'text': 't', 'choices': [label]} for i, label in enumerate('aabbab')]
     # Probability of the given label: 0.9, 0.2, 0.8, 0.3, 0.9, 0.6: lowest first are 1, 3, 5.
     outputs = [[0.9, 0.1], [0.8, 0.2], [0.2, 0.8], [0.7, 0.3], [0.9, 0.1], [0.4, 0.6]]
-    found = judge(task_type, examples, outputs, [False, True, False, False, False, True])
+    found, left_out = judge(task_type, examples, outputs, [False, True, False, False, False, True])
     assert found['flipped'] == 2
     assert found['suspect_precision'] == 0.5, 'of the two lowest (1, 3), one flipped'
     assert found['suspect_recall'] == 1.0, 'both among the four lowest'
+    assert left_out == [] and found['left_out'] == 0
+
+
+def test_judge_leaves_out_the_suspects_below_the_threshold():
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=('a', 'b'))
+    examples = [{'task': i, 'text': 't', 'choices': [label]} for i, label in enumerate('a' * 9 + 'b' * 9 + 'ab')]
+    # 18 is given a where the model is sure of b (quality 0.05); 19 is given b, the model unsure (0.6).
+    outputs = [[0.95, 0.05]] * 9 + [[0.05, 0.95]] * 9 + [[0.05, 0.95], [0.4, 0.6]]
+    flipped = [i == 18 for i in range(20)]
+    found, left_out = judge(task_type, examples, outputs, flipped, leave_out_below=0.25)
+    assert left_out == [18] and found['suspects'] == 1 and found['left_out_flipped'] == 1
+    assert judge(task_type, examples, outputs, flipped)[1] == [], 'nothing left out by default'
