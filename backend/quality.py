@@ -20,7 +20,7 @@ from rq import get_current_job
 
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
-from model import in_holdout
+from model import ModelNotFoundError, in_holdout
 from model.annotator_agreement import agreement_report
 from model.consensus import consensus
 
@@ -105,15 +105,22 @@ def _suspects(task_type, annotations, outputs):
             'not_judged': len(annotations) - len(judged), 'model_labels': model_labels}
 
 
+def _model(ctx, project, version):
+    try:
+        return ctx.models.get(project.id, version)
+    except ModelNotFoundError:  # pruned, or its folder removed by hand: judged otherwise
+        return None
+
+
 def _out_of_sample(ctx, project, task_type, version, labeled):
     """``{task: (output, source, version or None)}`` for the labeled tasks that have one (see the module)."""
     found = {}
     metrics = project.versions().get(version, {}).get('metrics', {}) if version else {}
     held = [e for e in labeled if metrics.get('evaluated') and in_holdout(e['task'], metrics['eval_fraction'])]
-    if held:
-        predictor = ctx.models.get(project.id, version)
+    predictor = _model(ctx, project, version) if held else None
+    if predictor is not None and predictor.card.kind == task_type.NAME:
         loaded, _ = task_type.loaded(held, ctx.reader)
-        if predictor.card.kind == task_type.NAME and loaded:
+        if loaded:
             held_outputs = task_type.outputs(predictor, [task_type.model_input(e) for e in loaded])
             found.update({e['task']: (output, 'held_out', version) for e, output in zip(loaded, held_outputs)
                           if task_type.reads_output(output)})

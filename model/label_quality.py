@@ -42,16 +42,17 @@ def cross_validated_probabilities(features, given, num_classes, multi_label=Fals
         features: ``(n, dim)``, such as a pretrained encoder's embeddings.
         given: class indices ``(n,)``, or for multi-label a 0/1 matrix ``(n, num_classes)``.
     """
+    features, given = np.asarray(features), np.asarray(given)
     folds = KFold(n_splits=min(FOLDS, len(features)), shuffle=True, random_state=seed)
     if multi_label:
         model = OneVsRestClassifier(LogisticRegression(max_iter=1000))
-        return cross_val_predict(model, features, np.asarray(given), cv=folds, method='predict_proba')
-    given = np.asarray(given)
-    present = np.unique(given)
+        return cross_val_predict(model, features, given, cv=folds, method='predict_proba')
     probabilities = np.zeros((len(features), num_classes))
-    if len(present) == 1:
-        probabilities[:, present[0]] = 1.0
-        return probabilities
-    probabilities[:, present] = cross_val_predict(LogisticRegression(max_iter=1000), features, given, cv=folds,
-                                                  method='predict_proba')
+    for fit, held in folds.split(features):
+        present = np.unique(given[fit])
+        if len(present) == 1:  # every other example has one class: that is all a model could say
+            probabilities[held, present[0]] = 1.0
+            continue
+        model = LogisticRegression(max_iter=1000).fit(features[fit], given[fit])
+        probabilities[np.ix_(held, model.classes_)] = model.predict_proba(features[held])
     return probabilities

@@ -46,6 +46,14 @@ def test_cross_validated_probabilities_never_see_the_example():
     assert np.flatnonzero(issue).tolist() == [3]
 
 
+def test_cross_validated_probabilities_when_a_fold_trains_on_one_class():
+    rng = np.random.default_rng(2)
+    features = rng.normal(0, 1, (10, 3))
+    given = np.array([0] * 9 + [1])  # the fold holding out the only 1 trains on class 0 alone
+    probabilities = cross_validated_probabilities(features, given, num_classes=2)
+    assert np.allclose(probabilities.sum(axis=1), 1) and probabilities[9].tolist() == [1.0, 0.0]
+
+
 def test_cross_validated_probabilities_multi_label_and_one_class():
     rng = np.random.default_rng(1)
     features = rng.normal(0, 1, (20, 3))
