@@ -1,13 +1,16 @@
 """The label-quality job: which labels are probably wrong, and how well annotators agree.
 
-Each annotation is judged by an out-of-sample prediction of its task (the first that exists):
+Each annotation is judged by out-of-sample predictions of its task, by models that never trained on it:
 
-1. ``held_out``: the current version's, on the tasks its training held out;
-2. ``pool``: the prediction of the last version that scored the task while it was unlabeled (kept at
-   re-scoring, so it costs nothing);
-3. ``cross_validation``: a logistic regression on the pretrained encoder's embeddings, fitted on the other
-   folds of at most :data:`MAX_CROSS_VALIDATED` labeled tasks (the bound on this job's time: one embedding
-   pass over them and five small fits).
+- ``held_out``: the current version's, on the tasks its training held out; else
+- ``pool``: the prediction of the last version that scored the task while it was unlabeled (kept at
+  re-scoring, so it costs nothing);
+- and ``cross_validation``: a logistic regression on the pretrained encoder's embeddings, fitted on the
+  other folds of at most :data:`MAX_CROSS_VALIDATED` labeled tasks (the bound on this job's time: one
+  embedding pass over them and five small fits), those without another prediction first.
+
+Where a task has a version's prediction and the cross-validation's, their probabilities are averaged
+(``held_out+cross_validation``, ``pool+cross_validation``): an early version alone is a weak judge.
 
 Confident learning (``cleanlab``) then ranks the annotations; the agreement figures come from
 :mod:`model.annotator_agreement`.
@@ -128,14 +131,17 @@ def _out_of_sample(ctx, project, task_type, version, labeled):
     found.update({task: (output, 'pool', scored_by) for task, (scored_by, output) in kept.items()
                   if task_type.reads_output(output)})
     missing = [e for e in labeled if e['task'] not in found]
-    if missing:
-        rest = [e for e in labeled if e['task'] in found]
-        folds, _ = task_type.loaded((missing + rest)[:MAX_CROSS_VALIDATED], ctx.reader)
-        if len(folds) >= 2:
-            embed = task_type.pretrained_embedder(ctx.base_model(task_type), ctx.training_config(task_type),
-                                                  ctx.runtime)
-            features = embed([task_type.model_input(e) for e in folds])
-            cross_validated = task_type.cross_validated_outputs(features, folds, seed=int(project.id))
-            found.update({e['task']: (output, 'cross_validation', None)
-                          for e, output in zip(folds, cross_validated) if e['task'] not in found})
+    rest = [e for e in labeled if e['task'] in found]
+    folds, _ = task_type.loaded((missing + rest)[:MAX_CROSS_VALIDATED], ctx.reader)
+    if len(folds) < 2:
+        return found
+    embed = task_type.pretrained_embedder(ctx.base_model(task_type), ctx.training_config(task_type), ctx.runtime)
+    features = embed([task_type.model_input(e) for e in folds])
+    for example, output in zip(folds, task_type.cross_validated_outputs(features, folds, seed=int(project.id))):
+        if example['task'] in found:
+            model_output, source, scored_by = found[example['task']]
+            output, source = np.mean([model_output, output], axis=0), f'{source}+cross_validation'
+        else:
+            source, scored_by = 'cross_validation', None
+        found[example['task']] = (output, source, scored_by)
     return found

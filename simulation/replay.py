@@ -139,9 +139,9 @@ def judge(task_type, examples, outputs, flipped, leave_out_below=0.0):
 
 
 class OutOfSample:
-    """Out-of-sample outputs of the labeled pool positions in one run, as the backend finds them: the last
-    prediction of a position while it was unlabeled, else a cross-validation on pretrained embeddings (the
-    first labels, before any model)."""
+    """Out-of-sample outputs of the labeled pool positions in one run, as the backend's quality job finds
+    them: a cross-validation on pretrained embeddings, averaged with the last prediction of a position while
+    it was unlabeled where there is one (every label after the first round)."""
 
     def __init__(self, task_type, examples, pool, embed, seed):
         self.task_type, self.examples, self.pool, self.embed, self.seed = task_type, examples, pool, embed, seed
@@ -152,18 +152,14 @@ class OutOfSample:
         self.kept.update(zip(positions, outputs))
 
     def outputs(self, labeled):
-        missing = [i for i in labeled if i not in self.kept]
-        found = dict(self.kept)
-        if missing:
-            new = [i for i in labeled if i not in self._features]
-            if new:
-                embedded = self.embed([self.task_type.model_input(self.examples[self.pool[i]]) for i in new])
-                self._features.update(zip(new, embedded))
-            features = np.stack([self._features[i] for i in labeled])
-            folds = self.task_type.cross_validated_outputs(
-                features, [self.examples[self.pool[i]] for i in labeled], seed=self.seed)
-            found.update((i, output) for i, output in zip(labeled, folds) if i in missing)
-        return [found[i] for i in labeled]
+        new = [i for i in labeled if i not in self._features]
+        if new:
+            self._features.update(zip(new, self.embed([self.task_type.model_input(self.examples[self.pool[i]])
+                                                       for i in new])))
+        folds = self.task_type.cross_validated_outputs(np.stack([self._features[i] for i in labeled]),
+                                                       [self.examples[self.pool[i]] for i in labeled], seed=self.seed)
+        return [np.mean([self.kept[i], output], axis=0) if i in self.kept else output
+                for i, output in zip(labeled, folds)]
 
 
 def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None):
