@@ -17,6 +17,7 @@ Confident learning (``cleanlab``) then ranks the annotations; the agreement figu
 """
 import logging
 import time
+from collections import Counter
 
 import numpy as np
 from rq import get_current_job
@@ -47,13 +48,14 @@ def assess_quality(project_id):
     project = ctx.project(project_id)
     project.forget_job('quality_job', get_current_job().id)
     report = quality_report(ctx, project)
+    project.save_quality(report)  # answered by /quality even if Label Studio is away for the tab
     if ctx.settings.label_studio_enabled and ctx.settings.review_tab:
         tasks = list(dict.fromkeys(suspect['task'] for suspect in report['suspects']))
         label_studio = LabelStudioProject.for_project(ctx, project)
         tab = label_studio.show_tasks(ctx.settings.review_tab, tasks, project.review_tab())
         project.set_review_tab(tab)
         report['review_tab'] = {'id': tab, 'title': ctx.settings.review_tab, 'tasks': len(tasks)}
-    project.save_quality(report)
+        project.save_quality(report)
     logger.info('Project %s: %d suspect labels of %d judged (%.1fs)', project.id, len(report['suspects']),
                 report['judged'], report['seconds'])
     return {key: report[key] for key in ('version', 'judged', 'seconds', 'reason') if key in report}
@@ -94,9 +96,7 @@ def _suspects(task_type, annotations, outputs):
     if not judged:
         return {'reason': 'no out-of-sample prediction of any labeled task'}
     quality, issue, suggested = task_type.label_issues(np.array([outputs[e['task']][0] for e in judged]), judged)
-    sources = {}
-    for example in judged:
-        sources[outputs[example['task']][1]] = sources.get(outputs[example['task']][1], 0) + 1
+    sources = dict(Counter(outputs[e['task']][1] for e in judged))
     ranked = sorted(np.flatnonzero(issue), key=lambda i: quality[i])
     suspects = [{'task': judged[i]['task'], 'annotation': judged[i]['annotation'],
                  'annotator': judged[i].get('annotator'), 'given': judged[i][task_type.TARGET],
