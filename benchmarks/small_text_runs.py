@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from model.task_types import TextClassification
-from simulation.replay import initial_indices, rounds_per_run, split
+from simulation.replay import initial_indices, rounds_per_run, split_of
 
 RUNNER = Path(__file__).with_name('small_text_runner.py')
 
@@ -79,7 +79,7 @@ class SmallTextRuns:
                     if (name, seed) not in skip]
             if not todo:
                 continue
-            test, pool = split(len(examples), config, seed)
+            test, pool = split_of(task_type, examples, config, seed)
             plan = {'texts': list(texts), 'labels': list(labels), 'test': test.tolist(), 'pool': pool.tolist(),
                     'initial': [int(i) for i in initial_indices(task_type, examples, pool, config, base_model, seed)],
                     'seed': seed, 'batch': config.batch, 'budget': config.budget,

@@ -228,6 +228,11 @@ class TaskType(ABC):
     def agreement(self, outputs, other):
         """How much two versions' outputs on the same texts agree, in ``[-1, 1]`` (1: identical)."""
 
+    def class_of(self, example):
+        """The one class ``example`` belongs to, or None where the type's labels are not one class per example
+        (``lsal simulate`` counts the classes a strategy picks, and can make some rare)."""
+        return None
+
     def label_key(self, example):
         """An example's labels as a string: the same for two annotations that label a task alike."""
         return json.dumps(sorted(example[self.TARGET]))

@@ -31,8 +31,16 @@ from simulation.datasets import (
 )
 from simulation.detection_datasets import boxes_from_label_studio_export, export_has_boxes, from_coco, mnist_boxes
 from simulation.exceptions import SimulationError, SimulationInputError
-from simulation.replay import TARGET_FRACTION, SimulationConfig, campaigns, full_pool_metric, rounds_per_run, summarize
-from simulation.report import check_plotting, plot_curves, summary_table, suspects_table
+from simulation.replay import (
+    TARGET_FRACTION,
+    SimulationConfig,
+    campaigns,
+    full_pool_metric,
+    rounds_per_run,
+    split_of,
+    summarize,
+)
+from simulation.report import check_plotting, classes_table, plot_curves, summary_table, suspects_table
 from simulation.results import ResultsFolder, round_fields
 from strategies import STOP_WINDOW, StrategyError, agreement_threshold, check_strategy
 
@@ -95,6 +103,9 @@ def add_simulate_parser(commands):
     command.add_argument('--leave-out-below', type=float, default=0.0,
                          help='with --flip-fraction: train each round without the suspects judged the round before '
                               'of quality below this, as LEAVE_OUT_BELOW does (0: keep every label)')
+    command.add_argument('--rare', action='append', type=_rare, default=[], metavar='CLASS=FRACTION',
+                         help='cut CLASS to FRACTION of the pool and of the test set (e.g. sport=0.03; repeat for '
+                              'more classes), and report how many of its examples each strategy finds')
     command.add_argument('--out', default=DEFAULT_OUT, help='output folder')
     command.add_argument('--resume', action='store_true',
                          help='keep the campaigns an earlier run with the same settings finished in --out '
@@ -106,6 +117,16 @@ def _threshold(value):
         return agreement_threshold(value)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _rare(value):
+    name, equals, fraction = value.rpartition('=')
+    try:
+        if not (name and equals):
+            raise ValueError
+        return name, float(fraction)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected CLASS=FRACTION, got {value!r}') from None
 
 
 def load_dataset(name, text_column, label_column, image_column='image'):
@@ -233,15 +254,25 @@ def run_simulation(settings, args, fetch=None, extra_runs=()):
             training=task_type.training_config(max_length=args.max_length, epochs=args.epochs,
                                                learning_rate=args.learning_rate, image_size=image_size),
             bf16=args.bf16,
-            mc_passes=args.mc_passes, flip_fraction=args.flip_fraction, leave_out_below=args.leave_out_below)
+            mc_passes=args.mc_passes, flip_fraction=args.flip_fraction, leave_out_below=args.leave_out_below,
+            rare=tuple(args.rare))
         if config.flip_fraction and not task_type.FINDS_LABEL_ISSUES:
             raise SimulationInputError(f'--flip-fraction: label errors are not judged for {task_type.NAME} yet')
+        counted = task_type.class_of(examples[0]) is not None
+        if config.rare and not counted:
+            raise SimulationInputError(f'--rare: needs one class per example, which {task_type.NAME} has not')
+        unknown = [name for name, _ in config.rare if name not in task_type.labels]
+        if unknown:
+            raise SimulationInputError(f'--rare: unknown class(es) {", ".join(unknown)}; the dataset has '
+                                       f'{", ".join(task_type.labels)}')
         config.check_size(len(examples))
+        split_of(task_type, examples, config, seed=0)  # the quotas do not depend on the seed
         name = Path(args.dataset).stem
         rounds = rounds_per_run(config)
         base_model = settings.weight(task_type.BASE_MODEL)
         folder = ResultsFolder(args.out, _campaign_settings(name, fingerprint, base_model, config, task_type),
-                               rounds, round_fields(task_type.CURVE_METRICS, bool(config.flip_fraction)),
+                               rounds, round_fields(task_type.CURVE_METRICS, bool(config.flip_fraction), counted,
+                                                    bool(config.rare)),
                                resume=args.resume)
     except (SimulationError, StrategyError, ValueError, ModuleNotFoundError) as error:
         raise SimulationInputError(str(error)) from None
@@ -282,7 +313,8 @@ def _campaign_settings(name, data, base_model, config, task_type):
             'pool_size': config.pool_size, 'test_size': config.test_size, 'bf16': config.bf16,
             'mc_passes': config.mc_passes, **training,
             **({'flip_fraction': config.flip_fraction, 'leave_out_below': config.leave_out_below}
-               if config.flip_fraction else {})}
+               if config.flip_fraction else {}),
+            **({'rare': [list(pair) for pair in config.rare]} if config.rare else {})}
 
 
 def _write_report(folder, config, name, size, num_seeds, metric, full, target_fraction, stop_agreement):
@@ -290,6 +322,9 @@ def _write_report(folder, config, name, size, num_seeds, metric, full, target_fr
     summary = summarize(folder.rows, metric=metric, full_metric=full, target_fraction=target_fraction,
                         stop_agreement=stop_agreement)
     table = summary_table(summary, metric, target_fraction)
+    classes = classes_table(summary)
+    if classes:
+        table += f'\n\nMacro-F1{" and the rare classes" if config.rare else ""}:\n\n{classes}'
     judged = suspects_table(summary)
     if judged:
         table += ('\n\nLabels judged most likely wrong against the flipped ones (precision among the k of lowest '
@@ -297,6 +332,8 @@ def _write_report(folder, config, name, size, num_seeds, metric, full, target_fr
     header = f'{name}: {size}, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {num_seeds}'
+    if config.rare:
+        header += '; rare: ' + ', '.join(f'{name} {100 * fraction:g} %' for name, fraction in config.rare)
     if full is not None:
         header += f'; full-pool {metric} {full:.3f}'
     header += f'; stop signal: {STOP_WINDOW} consecutive agreements >= {stop_agreement}'

@@ -7,6 +7,7 @@ lowest-scored pool texts each round. A dataset is a list of training examples
 as the task type stores them (``{"task", "text", "choices"}``, ``{"task", "text", "spans"}``
 or ``{"task", "image", "choices"}``), :meth:`~model.task_type.TaskType.loaded`.
 """
+import json
 import time
 from dataclasses import dataclass, field, replace
 
@@ -25,6 +26,13 @@ TARGET_FRACTION = 0.95
 
 BASELINE = 'random'
 """The strategy every other one is compared with, seed by seed."""
+
+CURVES = ('macro_f1', 'rare_f1')
+"""Per-round figures that also get an area under their curve, paired with the baseline's, where the rows
+have them (besides the summary's ``metric``)."""
+
+AT_COUNTS = ('macro_f1', 'rare_found', 'rare_f1', 'rare_recall', 'suspect_precision', 'suspect_recall')
+"""Per-round figures the summary also gives at its label counts, where the rows have them."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,9 @@ class SimulationConfig:
             (:func:`judge`).
         leave_out_below: with flipped labels, each round trains without the suspects the round before
             judged of quality below this (``LEAVE_OUT_BELOW``; 0: none).
+        rare: ``(class, fraction)`` pairs: each class is cut to that share of the pool and of the test set
+            (:func:`split`); each round then also records how many of them are labeled (``rare_found``) and
+            their mean test F1 and recall.
     """
 
     initial: int = 25
@@ -62,8 +73,14 @@ class SimulationConfig:
     mc_passes: int = MC_PASSES
     flip_fraction: float = 0.0
     leave_out_below: float = 0.0
+    rare: tuple = ()
 
     def __post_init__(self):
+        fractions = [fraction for _, fraction in self.rare]
+        if not all(0 < fraction < 1 for fraction in fractions) or sum(fractions) >= 1:
+            raise ValueError(f'rare: expected fractions between 0 and 1, together below 1, got {fractions}')
+        if len({name for name, _ in self.rare}) < len(self.rare):
+            raise ValueError(f'rare: a class named twice in {[name for name, _ in self.rare]}')
         if not 0 <= self.flip_fraction < 1 or not 0 <= self.leave_out_below < 1:
             raise ValueError(f'flip_fraction, leave_out_below: expected numbers from 0 to below 1, got '
                              f'{self.flip_fraction}, {self.leave_out_below}')
@@ -87,12 +104,64 @@ class SimulationConfig:
                              f'{self.test_size + self.budget}')
 
 
-def split(num_examples, config, seed):
-    """Shuffled test and pool indices for one seed."""
+def split(num_examples, config, seed, classes=None):
+    """Shuffled test and pool indices for one seed.
+
+    With ``config.rare``, ``classes`` gives each example's class, and each rare class makes up its fraction
+    of the test set and of the pool (rounded); the other classes keep their shares among the rest.
+
+    Raises:
+        ValueError: the dataset is too small for the test set and budget, or for the rare classes asked.
+    """
     config.check_size(num_examples)
     order = np.random.default_rng(seed).permutation(num_examples)
-    needed = config.test_size + config.pool_size
-    return order[:config.test_size], order[config.test_size:needed]
+    if not config.rare:
+        return order[:config.test_size], order[config.test_size:config.test_size + config.pool_size]
+    pool_size = min(config.pool_size, num_examples - config.test_size)
+    rare = dict(config.rare)
+    members = {name: [i for i in order if classes[i] == name] for name in rare}
+    common = [i for i in order if classes[i] not in rare]
+    position = {index: rank for rank, index in enumerate(order)}
+    parts = []
+    for size in (config.test_size, pool_size):
+        quotas = {name: round(fraction * size) for name, fraction in rare.items()}
+        short = [f'{name} at {rare[name]:g} of {size} rounds to none' if not quotas[name] else
+                 f'{name} has {len(members[name])} left, {quotas[name]} needed' for name in rare
+                 if not 0 < quotas[name] <= len(members[name])]
+        if short or size - sum(quotas.values()) > len(common):
+            raise ValueError(f'rare: a test set of {config.test_size} and a pool of {pool_size} need more '
+                             f'examples: {"; ".join(short) or f"{len(common)} of the other classes"}')
+        chosen = [i for name in rare for i in members[name][:quotas[name]]]
+        chosen += common[:size - len(chosen)]
+        for name in rare:
+            members[name] = members[name][quotas[name]:]
+        common = common[size - sum(quotas.values()):]
+        parts.append(np.array(sorted(chosen, key=position.get), dtype=order.dtype))
+    return parts[0], parts[1]
+
+
+def split_of(task_type, examples, config, seed):
+    """:func:`split` of a dataset."""
+    classes = [task_type.class_of(e) for e in examples] if config.rare else None
+    return split(len(examples), config, seed, classes)
+
+
+def class_counts(task_type, examples):
+    """How many of ``examples`` each of the type's classes has (a dict in label order), or None where
+    the type has no class per example."""
+    classes = [task_type.class_of(e) for e in examples]
+    if not classes or None in classes:
+        return None
+    return {label: classes.count(label) for label in task_type.labels}
+
+
+def rare_figures(counts, metrics, rare):
+    """The round's figures on the ``rare`` classes: how many are labeled (``counts``, a dict of
+    :func:`class_counts`), and their mean test F1 and recall (from the task type's ``metrics``)."""
+    f1, recall = metrics.get('f1_per_label', {}), metrics.get('recall_per_label', {})
+    return {'rare_found': sum(counts[name] for name in rare),
+            'rare_f1': round(float(np.mean([f1.get(name, 0.0) for name in rare])), 4),
+            'rare_recall': round(float(np.mean([recall.get(name, 0.0) for name in rare])), 4)}
 
 
 def initial_indices(task_type, examples, pool, config, base_model, seed):
@@ -162,7 +231,8 @@ class OutOfSample:
                 for i, output in zip(labeled, folds)]
 
 
-def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None):
+def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None,
+        parts=None):
     """One learning curve: a list of round dicts (the task type's metrics, agreement, timings).
 
     Args:
@@ -176,8 +246,10 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         progress: called with no argument after each round.
         flipped: dataset indices whose label :func:`flip_labels` made wrong; each round then adds
             :func:`judge`'s figures.
+        parts: the ``(test, pool)`` indices of :func:`split` (default: split ``examples``; a run with
+            flipped labels splits the clean ones).
     """
-    test, pool = split(len(examples), config, seed)
+    test, pool = parts or split_of(task_type, examples, config, seed)
     out_of_sample = None
     if flipped is not None:
         embed = task_type.pretrained_embedder(base_model, config.training, config.runtime)
@@ -200,6 +272,11 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
                'agreement': None if previous is None else round(task_type.agreement(outputs, previous), 4),
                'train_seconds': round(train_seconds, 2), 'query_seconds': 0.0}
         previous = outputs
+        counts = class_counts(task_type, [examples[pool[i]] for i in labeled])
+        if counts is not None:
+            row['class_counts'] = json.dumps(counts)
+            if config.rare:
+                row.update(rare_figures(counts, metrics, [name for name, _ in config.rare]))
         if out_of_sample is not None:
             found, suspects = judge(task_type, [examples[pool[i]] for i in labeled], out_of_sample.outputs(labeled),
                                     [pool[i] in flipped for i in labeled], config.leave_out_below)
@@ -234,7 +311,7 @@ def rounds_per_run(config):
 def full_pool_metric(task_type, examples, base_model, config, seed):
     """The task type's :attr:`~model.task_types.TaskType.METRIC` on the test set after training on
     the whole pool (the ceiling)."""
-    test, pool = split(len(examples), config, seed)
+    test, pool = split_of(task_type, examples, config, seed)
     full = replace(config.training, seed=seed, min_steps=0,
                    max_steps=config.training.epochs * -(-len(pool) // config.training.batch_size))
     predictor = task_type.fine_tune(base_model, [examples[i] for i in pool], full, config.runtime)
@@ -255,6 +332,9 @@ def summarize(rows, metric='accuracy', label_counts=LABEL_COUNTS, full_metric=No
     ``target_fraction`` of it (``labels_to_target``).
     With ``stop_agreement``, also the labels at which each run's stop signal
     (:func:`~strategies.stabilized` at that threshold) first fired.
+    Where rows have them: the :data:`CURVES` figures' areas (``<name>_aulc``, ``<name>_aulc_gain``), the
+    :data:`AT_COUNTS` figures at the label counts (``<name>@<count>``), and the rare examples found against
+    the baseline's on the same seeds (``rare_found_ratio@<count>``: their sums' ratio).
     """
     curves = {}
     for r in rows:
@@ -262,25 +342,29 @@ def summarize(rows, metric='accuracy', label_counts=LABEL_COUNTS, full_metric=No
     for by_seed in curves.values():
         for curve in by_seed.values():
             curve.sort(key=lambda r: r['labels'])
-    areas = {strategy: {seed: _area(curve, metric) for seed, curve in by_seed.items()}
-             for strategy, by_seed in curves.items()}
     summary = {}
     for strategy, by_seed in curves.items():
         runs = list(by_seed.values())
         entry = {'seeds': len(runs)}
         for count in label_counts:
-            values = [r[metric] for run in runs for r in run if r['labels'] == count]
-            if len(values) == len(runs):
-                entry[f'{metric}@{count}'] = _mean_std(values)
-            for found in ('suspect_precision', 'suspect_recall'):
-                values = [r[found] for run in runs for r in run if r['labels'] == count and r.get(found) is not None]
+            for name in (metric, *AT_COUNTS):
+                values = [r[name] for run in runs for r in run if r['labels'] == count and r.get(name) is not None]
                 if values and len(values) == len(runs):
-                    entry[f'{found}@{count}'] = _mean_std(values)
-        entry['aulc'] = _mean_std(list(areas[strategy].values()))
-        paired = [area - areas[BASELINE][seed] for seed, area in areas[strategy].items()
-                  if seed in areas.get(BASELINE, {})]
-        if paired:
-            entry['aulc_gain'] = _mean_std(paired)
+                    entry[f'{name}@{count}'] = _mean_std(values)
+            found = _at(by_seed, 'rare_found', count)
+            baseline = _at(curves.get(BASELINE, {}), 'rare_found', count)
+            paired = [seed for seed in found if seed in baseline]
+            if paired and sum(baseline[seed] for seed in paired):
+                entry[f'rare_found_ratio@{count}'] = (sum(found[seed] for seed in paired)
+                                                      / sum(baseline[seed] for seed in paired))
+        for name, prefix in ((metric, ''), *((name, f'{name}_') for name in CURVES)):
+            areas = _areas(by_seed, name)
+            if areas:
+                entry[f'{prefix}aulc'] = _mean_std(list(areas.values()))
+                baseline = _areas(curves.get(BASELINE, {}), name)
+                paired = [area - baseline[seed] for seed, area in areas.items() if seed in baseline]
+                if paired:
+                    entry[f'{prefix}aulc_gain'] = _mean_std(paired)
         entry['seconds_per_round'] = float(np.mean([r['train_seconds'] + r['query_seconds'] for run in runs
                                                     for r in run]))
         if full_metric:
@@ -301,6 +385,19 @@ def _stop_labels(curve, threshold):
             if stabilized(kappas, threshold=threshold):
                 return r['labels']
     return None
+
+
+def _areas(by_seed, name):
+    """The area under each seed's curve of ``name``; none unless every round has it."""
+    if not all(r.get(name) is not None for curve in by_seed.values() for r in curve):
+        return {}
+    return {seed: _area(curve, name) for seed, curve in by_seed.items()}
+
+
+def _at(by_seed, name, count):
+    """Each seed's ``name`` at ``count`` labels, where it has it."""
+    return {seed: r[name] for seed, curve in by_seed.items() for r in curve
+            if r['labels'] == count and r.get(name) is not None}
 
 
 def _mean_std(values):
@@ -325,11 +422,12 @@ def campaigns(task_type, examples, base_model, config, skip=frozenset(), progres
         strategies = [strategy for strategy in config.strategies if (strategy, seed) not in skip]
         if not strategies:
             continue
-        _, pool = split(len(examples), config, seed)
+        parts = split_of(task_type, examples, config, seed)
+        pool = parts[1]
         initial = initial_indices(task_type, examples, pool, config, base_model, seed)
         noisy, flipped = examples, None
         if config.flip_fraction:
             noisy, flipped = flip_labels(task_type, examples, pool, config.flip_fraction, seed)
         for strategy in strategies:
             yield run(task_type, noisy, base_model, config, seed, strategy, initial, progress=progress,
-                      flipped=flipped)
+                      flipped=flipped, parts=parts)

@@ -21,10 +21,32 @@ def summary_table(summary, metric='accuracy', target_fraction=TARGET_FRACTION):
     for strategy, entry in summary.items():
         cells = [strategy] + [_mean_std(entry.get(count)) for count in counts] + [_mean_std(entry['aulc'])]
         gain = entry.get('aulc_gain')
-        cells.append('' if gain is None else f'{100 * gain[0]:+.1f} ± {100 * gain[1]:.1f}')
+        cells.append('' if gain is None else _points(gain))
         cells.append(f'{entry["seconds_per_round"]:.1f}')
         cells.extend(', '.join('>budget' if n is None else str(n) for n in entry.get(key, [])) for key in per_seed)
         lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def classes_table(summary):
+    """A Markdown table of macro-F1, and of the rare classes where there are any: their examples found at
+    label counts (mean ± std, and the sum over seeds against the baseline's), their F1's area and recall;
+    '' for a task type without classes."""
+    columns = [('macro_f1_aulc', 'macro-F1 AULC', _mean_std), ('macro_f1_aulc_gain', f'− {BASELINE} (pts)', _points)]
+    counts = sorted({int(key.split('@')[1]) for entry in summary.values() for key in entry
+                     if key.startswith('rare_found@')})
+    columns += [(f'rare_found@{count}', f'rare found @{count}', _count) for count in counts]
+    columns += [(f'rare_found_ratio@{count}', f'× {BASELINE} @{count}', _times) for count in counts]
+    columns += [('rare_f1_aulc', 'rare F1 AULC', _mean_std), ('rare_f1_aulc_gain', f'− {BASELINE} (pts)', _points)]
+    columns += [(f'rare_recall@{count}', f'rare recall @{count}', _mean_std) for count in counts]
+    columns = [column for column in columns if any(column[0] in entry for entry in summary.values())]
+    if not columns:
+        return ''
+    lines = ['| ' + ' | '.join(['strategy', *(title for _, title, _ in columns)]) + ' |',
+             '|' + '---|' * (len(columns) + 1)]
+    for strategy, entry in summary.items():
+        cells = [show(entry[key]) if key in entry else '' for key, _, show in columns]
+        lines.append('| ' + ' | '.join([strategy, *cells]) + ' |')
     return '\n'.join(lines)
 
 
@@ -87,3 +109,15 @@ def plot_curves(rows, path, title, metric='accuracy', full_metric=None):
 
 def _mean_std(value):
     return '' if value is None else f'{value[0]:.3f} ± {value[1]:.3f}'
+
+
+def _points(value):
+    return f'{100 * value[0]:+.1f} ± {100 * value[1]:.1f}'
+
+
+def _count(value):
+    return f'{value[0]:.1f} ± {value[1]:.1f}'
+
+
+def _times(value):
+    return f'{value:.2f}×'

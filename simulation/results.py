@@ -9,14 +9,19 @@ from simulation.exceptions import SettingsMismatchError
 JUDGE_FIELDS = ('flipped', 'suspects', 'suspect_precision', 'suspect_recall', 'left_out', 'left_out_flipped')
 """Columns of a run with flipped labels (see :func:`~simulation.replay.judge`)."""
 
+RARE_FIELDS = ('rare_found', 'rare_f1', 'rare_recall')
+"""Columns of a run with rare classes (see :func:`~simulation.replay.rare_figures`)."""
 
-def round_fields(metrics, judged=False):
-    """Columns of the per-round CSV for a task type's ``CURVE_METRICS`` (and :data:`JUDGE_FIELDS` if ``judged``)."""
+
+def round_fields(metrics, judged=False, counted=False, rare=False):
+    """Columns of the per-round CSV for a task type's ``CURVE_METRICS``, and :data:`JUDGE_FIELDS` if ``judged``,
+    ``class_counts`` if ``counted`` (a JSON object: labels per class), :data:`RARE_FIELDS` if ``rare``."""
     return ('dataset', 'strategy', 'seed', 'round', 'labels', *metrics, 'agreement', 'train_seconds',
-            'query_seconds', *(JUDGE_FIELDS if judged else ()))
+            'query_seconds', *(JUDGE_FIELDS if judged else ()), *(('class_counts',) if counted else ()),
+            *(RARE_FIELDS if rare else ()))
 
 
-_PARSERS = {'dataset': str, 'strategy': str}
+_PARSERS = {'dataset': str, 'strategy': str, 'class_counts': str}
 """Columns that are not numbers; the rest are (``seed``, ``round`` and ``labels`` integers)."""
 
 _INTEGERS = ('seed', 'round', 'labels')
@@ -109,7 +114,7 @@ def read_rounds(path):
 
 
 def _parse(key, value):
-    if value == '':
+    if value in ('', None):  # None: a row a stopped run left short
         return None
     return _PARSERS.get(key, int if key in _INTEGERS else float)(value)
 

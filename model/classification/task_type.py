@@ -28,6 +28,7 @@ class Classification(TaskType):
     STRATEGIES = STRATEGIES
     METRIC = 'accuracy'
     HELD_OUT_GAUGES = {'accuracy': 'accuracy', 'macro_f1': 'macro_f1'}
+    PER_LABEL_GAUGES = {'label_f1': ('f1_per_label', 'label', 'Held-out F1 of each label for the current version.')}
     AGREEMENT = 'cohen_kappa'
     CURVE_METRICS = ('accuracy', 'macro_f1')
     TARGET = 'choices'
@@ -81,6 +82,10 @@ class Classification(TaskType):
             raise AnnotationRejected(f'task {task.get("id")}: data.{self.field} is empty')
         return {'task': int(task.get('id', annotation.get('task'))), self.INPUT: value, 'choices': list(choices)}
 
+    def class_of(self, example):
+        """The example's one choice (None for multi-label)."""
+        return None if self.multi_label else example['choices'][0]
+
     def holds(self, example):
         """Also False for an example whose label the config no longer offers."""
         return 'choices' in example and self.INPUT in example and set(example['choices']) <= set(self.labels)
@@ -92,10 +97,10 @@ class Classification(TaskType):
         return None
 
     def metrics(self, outputs, examples):
-        """Accuracy and macro-F1 (see :func:`~model.evaluation.classification_metrics`)."""
+        """Accuracy, macro-F1, and F1 and recall per label (see :func:`~model.evaluation.classification_metrics`)."""
         predicted = choices_from(np.asarray(outputs), self.labels, self.multi_label)
         return classification_metrics(indicators([e['choices'] for e in examples], self.labels),
-                                      indicators(predicted, self.labels))
+                                      indicators(predicted, self.labels), self.labels)
 
     def predict(self, predictor, texts, acquisition, rng):
         """Outputs are class probabilities, ``(len(texts), num_classes)``."""

@@ -102,13 +102,16 @@ def test_cli_smoke_writes_rounds_summary_and_plot(dataset, tiny_encoder, tmp_pat
     code = main(['simulate', '--dataset', str(data), '--text-column', 'body', '--label-column', 'topic',
                  '--initial', '8', '--batch', '8', '--budget', '16',
                  '--seeds', '1', '--pool-size', '60', '--test-size', '40', '--max-length', '32', '--epochs', '1',
-                 '--out', str(out)])
+                 '--rare', 'tech=0.1', '--out', str(out)])
     assert code == 0
     with open(out / 'rounds.csv') as handle:
         rounds = list(csv.DictReader(handle))
     assert [(r['strategy'], r['labels']) for r in rounds] == [('random', '8'), ('random', '16'),
                                                               ('margin', '8'), ('margin', '16')]
-    assert '| margin |' in (out / 'summary.md').read_text()
+    summary = (out / 'summary.md').read_text()
+    assert '| margin |' in summary and 'rare: tech 10 %' in summary
+    assert 'Macro-F1 and the rare classes:' in summary and '| rare F1 AULC |' in summary
+    assert sum(json.loads(r['class_counts'])['tech'] == int(r['rare_found']) for r in rounds) == 4
     assert json.loads((out / 'summary.json').read_text())['summary']['random']['seeds'] == 1
     assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
 
@@ -168,6 +171,7 @@ def test_resume_keeps_finished_campaigns_and_reruns_a_stopped_one(dataset, news_
     (['--strategies', 'max_entropy'], "strategy: unknown 'max_entropy'; choose one of margin"),
     (['--initial', '0'], 'need 0 < initial <= budget'),
     (['--stop-agreement', '1.5'], "--stop-agreement: expected a number in (0, 1], got '1.5'"),
+    (['--rare', 'sport'], "--rare: expected CLASS=FRACTION, got 'sport'"),
 ])
 def test_cli_bad_arguments_exit_2_with_a_message(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -188,6 +192,11 @@ def test_cli_fails_fast_before_any_training(tmp_path, monkeypatch, capsys):
         (['--dataset', one_class, *small], 'with 1 class(es); training needs two classes'),
         (['--dataset', two], 'dataset: 40 texts; test_size + budget need 1500'),
         (['--dataset', two, *small, '--out', str(tmp_path / 'two.csv' / 'out')], 'Not a directory'),
+        (['--dataset', two, *small, '--rare', 'sport=0.1'], '--rare: unknown class(es) sport; the dataset has '
+                                                            'sports, tech'),
+        (['--dataset', two, *small, '--rare', 'tech=1.5'], 'rare: expected fractions between 0 and 1'),
+        (['--dataset', two, *small, '--rare', 'tech=0.9'], 'rare: a test set of 10 and a pool of 30 need more '
+                                                           'examples: tech has 11 left, 27 needed'),
     ]
     for args, message in cases:
         with pytest.raises(SystemExit) as exit_info:
@@ -359,3 +368,18 @@ def test_judge_leaves_out_the_suspects_below_the_threshold():
     found, left_out = judge(task_type, examples, outputs, flipped, leave_out_below=0.25)
     assert left_out == [18] and found['suspects'] == 1 and found['left_out_flipped'] == 1
     assert judge(task_type, examples, outputs, flipped)[1] == [], 'nothing left out by default'
+
+
+def test_rare_class_rounds_count_the_classes_picked(news, tiny_encoder):
+    task_type, examples = news
+    config = SimulationConfig(initial=6, batch=4, budget=14, seeds=(0,), strategies=('margin',), pool_size=60,
+                              test_size=40, training=FAST, rare=(('sports', 0.1),))
+    rows, = campaigns(task_type, examples, tiny_encoder, config)
+    test, pool = split(len(examples), config, 0, [e['choices'][0] for e in examples])
+    assert sum(examples[i]['choices'] == ['sports'] for i in pool) == 6
+    for row in rows:
+        counts = json.loads(row['class_counts'])
+        assert list(counts) == list(task_type.labels) and sum(counts.values()) == row['labels']
+        assert row['rare_found'] == counts['sports'] <= 6
+        assert 0 <= row['rare_f1'] <= 1 and 0 <= row['rare_recall'] <= 1
+    assert [r['rare_found'] for r in rows] == sorted(r['rare_found'] for r in rows)
