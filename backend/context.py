@@ -117,12 +117,12 @@ class Context:
         return params.get('strategy') or self.settings.strategy or task_type.DEFAULT_STRATEGY
 
     def acquisition(self, project, task_type):
-        """How to score the project's ``task_type`` tasks: its strategy, a diverse batch of ``train_every``
-        tasks (what annotators label before the next training), and for coreset the labeled set."""
+        """How to score the project's ``task_type`` tasks: its strategy, a batch of ``train_every`` tasks (what
+        annotators label before the next training), and what the strategy reads of the labeled set."""
         strategy = self.strategy(task_type, project.params() if project is not None else {})
-        labeled = ()
-        if strategy == 'coreset' and project is not None:
+        acquisition = Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),
+                                  mc_passes=self.settings.mc_passes)
+        if acquisition.reads_labeled and project is not None:
             examples, _ = self.labeled(project, task_type)
-            labeled = tuple(task_type.model_input(example) for example in examples)
-        return Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),
-                           labeled_texts=labeled, mc_passes=self.settings.mc_passes)
+            acquisition = acquisition.with_labeled(task_type, examples)
+        return acquisition

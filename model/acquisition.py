@@ -1,7 +1,7 @@
 """Run the model over a pool and hand the strategies what they need."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from strategies import BATCH_STRATEGIES, representative, selection_scores
+from strategies import BATCH_STRATEGIES, CLASS_STRATEGIES, representative, selection_scores
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -17,17 +17,32 @@ class Acquisition:
             (None: the whole pool).
         labeled_texts: the labeled set's model inputs, which ``coreset`` covers first.
         mc_passes: stochastic passes for ``bald``.
+        labeled_counts: the labeled set's examples per label (config order), which ``balanced`` levels.
     """
 
     strategy: str
     batch_size: int = None
     labeled_texts: tuple = ()
     mc_passes: int = MC_PASSES
+    labeled_counts: tuple = ()
 
     @property
     def per_task(self):
         """Whether a task's score depends on that task alone: then a pool may be scored a page at a time."""
-        return self.strategy not in BATCH_STRATEGIES
+        return self.strategy not in (*BATCH_STRATEGIES, *CLASS_STRATEGIES)
+
+    @property
+    def reads_labeled(self):
+        """Whether the strategy reads the labeled set (:meth:`with_labeled`)."""
+        return self.strategy == 'coreset' or self.strategy in CLASS_STRATEGIES
+
+    def with_labeled(self, task_type, examples):
+        """This acquisition with what its strategy reads of the labeled ``examples`` (of ``task_type``)."""
+        if self.strategy == 'coreset':
+            return replace(self, labeled_texts=tuple(task_type.model_input(e) for e in examples))
+        if self.strategy in CLASS_STRATEGIES:
+            return replace(self, labeled_counts=tuple(task_type.label_counts(examples)))
+        return self
 
     def score(self, predictor, texts, rng):
         """Probabilities and scores (lower = label first) for ``texts``.
@@ -40,8 +55,9 @@ class Acquisition:
         labeled = None
         if self.strategy == 'coreset' and len(self.labeled_texts):
             labeled = predictor.embed(list(self.labeled_texts))
+        counts = {'labeled_counts': self.labeled_counts} if self.strategy in CLASS_STRATEGIES else {}
         scores = predictor.scores(self.strategy, inference, rng, labeled_embeddings=labeled,
-                                  batch_size=self.batch_size or len(texts))
+                                  batch_size=self.batch_size or len(texts), **counts)
         return inference, scores
 
 

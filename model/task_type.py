@@ -233,6 +233,10 @@ class TaskType(ABC):
         (``lsal simulate`` counts the classes a strategy picks, and can make some rare)."""
         return None
 
+    def label_counts(self, examples):
+        """How many of ``examples`` hold each label, in label order (read by the ``balanced`` strategy)."""
+        raise NotImplementedError(f'{self.NAME} does not count labels per example')
+
     def label_key(self, example):
         """An example's labels as a string: the same for two annotations that label a task alike."""
         return json.dumps(sorted(example[self.TARGET]))

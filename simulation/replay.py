@@ -149,10 +149,9 @@ def split_of(task_type, examples, config, seed):
 def class_counts(task_type, examples):
     """How many of ``examples`` each of the type's classes has (a dict in label order), or None where
     the type has no class per example."""
-    classes = [task_type.class_of(e) for e in examples]
-    if not classes or None in classes:
+    if not examples or task_type.class_of(examples[0]) is None:
         return None
-    return {label: classes.count(label) for label in task_type.labels}
+    return dict(zip(task_type.labels, task_type.label_counts(examples)))
 
 
 def rare_figures(counts, metrics, rare):
@@ -290,9 +289,8 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         started = time.monotonic()
         unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
         size = min(config.batch, config.budget - len(labeled), len(unlabeled))
-        acquisition = Acquisition(strategy, batch_size=size,
-                                  labeled_texts=tuple(task_type.model_input(e) for e in train),
-                                  mc_passes=config.mc_passes)
+        acquisition = Acquisition(strategy, batch_size=size, mc_passes=config.mc_passes).with_labeled(task_type,
+                                                                                                      train)
         inputs = [task_type.model_input(examples[pool[i]]) for i in unlabeled]
         if out_of_sample is None:
             _, scores = acquisition.score(predictor, inputs, rng)

@@ -1,4 +1,5 @@
 """Acquisition functions: numpy arrays in, scores or indices out, no I/O."""
+from strategies.balance import class_balanced
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
 from strategies.boxes import flip_horizontally, iou
@@ -12,7 +13,15 @@ from strategies.detection import (
 )
 from strategies.diversity import badge, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
-from strategies.scoring import BATCH_STRATEGIES, DEFAULT_STRATEGY, MC_STRATEGIES, STRATEGIES, check_strategy, score
+from strategies.scoring import (
+                                BATCH_STRATEGIES,
+                                CLASS_STRATEGIES,
+                                DEFAULT_STRATEGY,
+                                MC_STRATEGIES,
+                                STRATEGIES,
+                                check_strategy,
+                                score,
+)
 from strategies.sequence import (
                                   SEQUENCE_STRATEGIES,
                                   max_token_entropy,
@@ -27,6 +36,7 @@ from strategies.uncertainty import entropy, least_confidence, margin
 
 __all__ = [
     'BATCH_STRATEGIES',
+    'CLASS_STRATEGIES',
     'DEFAULT_STRATEGY',
     'DETECTION_STRATEGIES',
     'DETECTION_THRESHOLD',
@@ -43,6 +53,7 @@ __all__ = [
     'badge',
     'bald',
     'check_strategy',
+    'class_balanced',
     'cohen_kappa',
     'consistency',
     'entropy',

@@ -1,6 +1,7 @@
 """Pick a strategy by name and score a pool with it."""
 import numpy as np
 
+from strategies.balance import class_balanced
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
 from strategies.diversity import badge, greedy_coreset, selection_scores
@@ -20,7 +21,10 @@ BATCH_STRATEGIES = ('badge', 'coreset')
 MC_STRATEGIES = ('bald',)
 """Strategies that need several stochastic forward passes."""
 
-STRATEGIES = (*UNCERTAINTY_STRATEGIES, *MC_STRATEGIES, *BATCH_STRATEGIES, 'random')
+CLASS_STRATEGIES = ('balanced',)
+"""Strategies that need the labeled set's count per class and a batch size (pick from the whole pool)."""
+
+STRATEGIES = (*UNCERTAINTY_STRATEGIES, *MC_STRATEGIES, *BATCH_STRATEGIES, *CLASS_STRATEGIES, 'random')
 """Every strategy name accepted by :func:`score`."""
 
 DEFAULT_STRATEGY = 'bald'
@@ -35,7 +39,7 @@ def check_strategy(name, known=STRATEGIES):
 
 
 def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, embeddings=None,
-          labeled_embeddings=None, batch_size=None):
+          labeled_embeddings=None, batch_size=None, labeled_counts=None):
     """Scores in ``[0, 1]``, lower means label first.
 
     Parameters
@@ -57,8 +61,10 @@ def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, em
     labeled_embeddings : array-like of shape (num_labeled, dim)
         The labeled set, for ``coreset`` (may be omitted).
     batch_size : int
-        Size of the diverse batch for ``badge`` and ``coreset``: it gets the
+        Size of the batch for ``badge``, ``coreset`` and ``balanced``: it gets the
         lowest scores, in selection order; the rest follow by margin.
+    labeled_counts : array-like of shape (num_classes,)
+        Labeled examples per class, for ``balanced`` (:func:`~strategies.balance.class_balanced` on margin).
 
     Returns
     -------
@@ -72,6 +78,12 @@ def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, em
         if mc_probabilities is None:
             raise ValueError(f'mc_probabilities: required by {name!r}')
         return _per_class(bald, np.asarray(mc_probabilities, dtype=np.float64), multi_label)
+    if name in CLASS_STRATEGIES:
+        if labeled_counts is None or not batch_size:
+            raise ValueError(f'labeled_counts, batch_size: required by {name!r}')
+        uncertainty = _per_class(margin, p, multi_label)
+        selected = class_balanced(p, labeled_counts, min(int(batch_size), len(p)), uncertainty)
+        return selection_scores(selected, uncertainty)
     if name in BATCH_STRATEGIES:
         if embeddings is None or not batch_size:
             raise ValueError(f'embeddings, batch_size: required by {name!r}')

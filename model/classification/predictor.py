@@ -70,10 +70,10 @@ class ClassifierModel(LoadedModel):
         mc = self._mc_probabilities(embeddings, mc_passes, rng) if mc_passes else None
         return Inference(probs, embeddings, mc)
 
-    def scores(self, strategy, inference, rng, labeled_embeddings=None, batch_size=None):
+    def scores(self, strategy, inference, rng, labeled_embeddings=None, batch_size=None, labeled_counts=None):
         return score(strategy, inference.probabilities, rng, multi_label=self.card.multi_label,
                      mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
-                     labeled_embeddings=labeled_embeddings, batch_size=batch_size)
+                     labeled_embeddings=labeled_embeddings, batch_size=batch_size, labeled_counts=labeled_counts)
 
     def predict_proba(self, inputs):
         """Class probabilities of shape ``(len(inputs), num_classes)``."""

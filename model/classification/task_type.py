@@ -86,6 +86,9 @@ class Classification(TaskType):
         """The example's one choice (None for multi-label)."""
         return None if self.multi_label else example['choices'][0]
 
+    def label_counts(self, examples):
+        return [sum(label in e['choices'] for e in examples) for label in self.labels]
+
     def holds(self, example):
         """Also False for an example whose label the config no longer offers."""
         return 'choices' in example and self.INPUT in example and set(example['choices']) <= set(self.labels)

@@ -6,6 +6,7 @@ import pytest
 
 from model import ModelCache, ModelNotFoundError, TrainingConfig, VersionStore
 from model.acquisition import Acquisition
+from model.task_types import TextClassification
 from model.device import CPU, MAX_GRADIENT_DIFFERENCE, Runtime, calibrate, choose_bf16
 from model.text_classification import TextPredictor, fine_tune
 
@@ -36,6 +37,17 @@ def test_acquisition_scores_every_text(predictor, bbc, strategy):
     acquisition = Acquisition(strategy, batch_size=3, labeled_texts=tuple(t for t, _ in bbc[:10]), mc_passes=4)
     _, scores = acquisition.score(predictor, [t for t, _ in bbc[30:42]], np.random.default_rng(0))
     assert scores.shape == (12,) and np.all((scores >= 0) & (scores <= 1))
+
+
+def test_balanced_acquisition_counts_the_labeled_classes(predictor, bbc):
+    labels = tuple(sorted({label for _, label in bbc}))
+    task_type = TextClassification(from_name='label', to_name='text', field='text', labels=labels)
+    labeled = [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(bbc[:10])]
+    acquisition = Acquisition('balanced', batch_size=4).with_labeled(task_type, labeled)
+    assert acquisition.labeled_counts == tuple(sum(label == c for _, c in bbc[:10]) for label in labels)
+    assert not acquisition.per_task, 'quotas are over the whole pool'
+    _, scores = acquisition.score(predictor, [t for t, _ in bbc[30:42]], np.random.default_rng(0))
+    assert np.sum(scores < 0.5) == 4 and np.all(scores <= 1)
 
 
 def test_store_round_trip_and_cache(predictor, bbc, tmp_path):

@@ -104,9 +104,10 @@ def test_a_per_task_strategy_scores_page_by_page_and_serves_after_the_first_push
     assert value(metrics, 'lsal_training_seconds_count', project=pid) == 1
 
 
+@pytest.mark.parametrize('strategy', ['coreset', 'balanced'])
 def test_a_batch_strategy_sees_the_whole_pool_and_pushes_its_lowest_scores_first(
-        client, run_jobs, label_studio_server, bbc, redis, calls):
-    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'coreset')
+        client, run_jobs, label_studio_server, bbc, redis, calls, strategy):
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, strategy)
     rescoring = pushes_after_listing(calls)
     kinds = [c[0] for c in rescoring]
     assert kinds == ['list'] * 4 + ['import', 'use'] + ['import'] * 4, kinds

@@ -15,7 +15,7 @@ def pool(num_samples=50, num_classes=4, seed=0):
 def test_every_strategy_scores_each_sample_in_unit_interval(name):
     p, mc, embeddings, labeled = pool()
     scores = score(name, p, np.random.default_rng(1), mc_probabilities=mc, embeddings=embeddings,
-                   labeled_embeddings=labeled, batch_size=10)
+                   labeled_embeddings=labeled, batch_size=10, labeled_counts=np.arange(p.shape[1]))
     assert scores.shape == (50,)
     assert np.all((scores >= 0) & (scores <= 1))
 
@@ -25,14 +25,15 @@ def test_every_strategy_handles_multi_label(name):
     p = np.random.default_rng(2).uniform(size=(30, 3))
     mc = np.random.default_rng(3).uniform(size=(4, 30, 3))
     scores = score(name, p, np.random.default_rng(1), multi_label=True, mc_probabilities=mc,
-                   embeddings=np.random.default_rng(4).normal(size=(30, 6)), batch_size=5)
+                   embeddings=np.random.default_rng(4).normal(size=(30, 6)), batch_size=5, labeled_counts=[3, 0, 1])
     assert scores.shape == (30,) and np.all((scores >= 0) & (scores <= 1))
 
 
-@pytest.mark.parametrize('name', ['badge', 'coreset'])
+@pytest.mark.parametrize('name', ['badge', 'coreset', 'balanced'])
 def test_batch_strategies_give_the_batch_the_lowest_scores(name):
     p, _, embeddings, _ = pool()
-    scores = score(name, p, np.random.default_rng(1), embeddings=embeddings, batch_size=10)
+    scores = score(name, p, np.random.default_rng(1), embeddings=embeddings, batch_size=10,
+                   labeled_counts=np.zeros(p.shape[1]))
     assert np.sum(scores < 0.5) == 10
     assert len(set(np.round(scores[scores < 0.5], 6))) == 10, 'the batch keeps its selection order'
 
