@@ -6,8 +6,8 @@ import pytest
 
 from model import ModelCache, ModelNotFoundError, TrainingConfig, VersionStore
 from model.acquisition import Acquisition
-from model.task_types import TextClassification
 from model.device import CPU, MAX_GRADIENT_DIFFERENCE, Runtime, calibrate, choose_bf16
+from model.task_types import TextClassification
 from model.text_classification import TextPredictor, fine_tune
 
 LABELS = ['business', 'entertainment', 'politics', 'sports', 'tech']
