@@ -233,6 +233,11 @@ class TaskType(ABC):
         (``lsal simulate`` counts the classes a strategy picks, and can make some rare)."""
         return None
 
+    def cluster_of(self, output):
+        """The ``cluster`` of a prediction with this output (one of :meth:`predict`'s), which Label Studio's
+        uncertainty sampling balances the tasks an annotator is served over; None: no cluster."""
+        return None
+
     def label_counts(self, examples):
         """How many of ``examples`` hold each label, in label order (read by the ``balanced`` strategy)."""
         raise NotImplementedError(f'{self.NAME} does not count labels per example')

@@ -106,6 +106,9 @@ def add_simulate_parser(commands):
     command.add_argument('--rare', action='append', type=_rare, default=[], metavar='CLASS=FRACTION',
                          help='cut CLASS to FRACTION of the pool and of the test set (e.g. sport=0.03; repeat for '
                               'more classes), and report how many of its examples each strategy finds')
+    command.add_argument('--label-studio-clusters', action='store_true',
+                         help='label each round the tasks Label Studio serves one at a time when predictions carry '
+                              'a cluster (the predicted class): the least-solved cluster first, then the lowest score')
     command.add_argument('--out', default=DEFAULT_OUT, help='output folder')
     command.add_argument('--resume', action='store_true',
                          help='keep the campaigns an earlier run with the same settings finished in --out '
@@ -255,7 +258,7 @@ def run_simulation(settings, args, fetch=None, extra_runs=()):
                                                learning_rate=args.learning_rate, image_size=image_size),
             bf16=args.bf16,
             mc_passes=args.mc_passes, flip_fraction=args.flip_fraction, leave_out_below=args.leave_out_below,
-            rare=tuple(args.rare))
+            rare=tuple(args.rare), clusters=args.label_studio_clusters)
         if config.flip_fraction and not task_type.FINDS_LABEL_ISSUES:
             raise SimulationInputError(f'--flip-fraction: label errors are not judged for {task_type.NAME} yet')
         counted = task_type.class_of(examples[0]) is not None
@@ -314,7 +317,8 @@ def _campaign_settings(name, data, base_model, config, task_type):
             'mc_passes': config.mc_passes, **training,
             **({'flip_fraction': config.flip_fraction, 'leave_out_below': config.leave_out_below}
                if config.flip_fraction else {}),
-            **({'rare': [list(pair) for pair in config.rare]} if config.rare else {})}
+            **({'rare': [list(pair) for pair in config.rare]} if config.rare else {}),
+            **({'label_studio_clusters': True} if config.clusters else {})}
 
 
 def _write_report(folder, config, name, size, num_seeds, metric, full, target_fraction, stop_agreement):
@@ -332,6 +336,8 @@ def _write_report(folder, config, name, size, num_seeds, metric, full, target_fr
     header = f'{name}: {size}, pool {config.pool_size}, test {config.test_size}, ' \
              f'initial {config.initial} ({config.initial_strategy}), batch {config.batch}, ' \
              f'budget {config.budget}, seeds {num_seeds}'
+    if config.clusters:
+        header += '; served in Label Studio\'s cluster order'
     if config.rare:
         header += '; rare: ' + ', '.join(f'{name} {100 * fraction:g} %' for name, fraction in config.rare)
     if full is not None:

@@ -16,7 +16,7 @@ import numpy as np
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
 from model.device import Runtime
 from model.training import TrainingConfig
-from strategies import DEFAULT_STRATEGY, stabilized
+from strategies import DEFAULT_STRATEGY, label_studio_order, stabilized
 
 LABEL_COUNTS = (50, 100, 200, 300, 400, 500)
 """Label counts at which the summary table reports the metric."""
@@ -58,6 +58,9 @@ class SimulationConfig:
         rare: ``(class, fraction)`` pairs: each class is cut to that share of the pool and of the test set
             (:func:`split`); each round then also records how many of them are labeled (``rare_found``) and
             their mean test F1 and recall.
+        clusters: each round's batch is the tasks Label Studio's uncertainty sampling serves when every
+            prediction carries a ``cluster`` (:meth:`~model.task_type.TaskType.cluster_of`: the predicted class),
+            one at a time (:func:`~strategies.label_studio_order`), instead of the lowest scores.
     """
 
     initial: int = 25
@@ -74,6 +77,7 @@ class SimulationConfig:
     flip_fraction: float = 0.0
     leave_out_below: float = 0.0
     rare: tuple = ()
+    clusters: bool = False
 
     def __post_init__(self):
         fractions = [fraction for _, fraction in self.rare]
@@ -258,7 +262,7 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
     training = replace(config.training, seed=seed)
     labeled = list(initial)
     rng = np.random.default_rng(seed + 1)
-    rows, previous, left_out = [], None, set()
+    rows, previous, left_out, solved = [], None, set(), {}
     while True:
         started = time.monotonic()
         train = [examples[pool[i]] for i in labeled if i not in left_out]
@@ -292,12 +296,20 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         acquisition = Acquisition(strategy, batch_size=size, mc_passes=config.mc_passes).with_labeled(task_type,
                                                                                                       train)
         inputs = [task_type.model_input(examples[pool[i]]) for i in unlabeled]
-        if out_of_sample is None:
+        if out_of_sample is None and not config.clusters:
             _, scores = acquisition.score(predictor, inputs, rng)
+            chosen = np.argsort(scores, kind='stable')[:size]
         else:
             _, scores, pool_outputs = task_type.predict(predictor, inputs, acquisition, rng)
-            out_of_sample.keep(unlabeled.tolist(), pool_outputs)
-        labeled.extend(int(unlabeled[i]) for i in np.argsort(scores, kind='stable')[:size])
+            if out_of_sample is not None:
+                out_of_sample.keep(unlabeled.tolist(), pool_outputs)
+            chosen = np.argsort(scores, kind='stable')[:size]
+            if config.clusters:
+                clusters = [task_type.cluster_of(output) for output in pool_outputs]
+                chosen = label_studio_order(scores, clusters, solved, size)
+                for i in chosen:
+                    solved[clusters[i]] = solved.get(clusters[i], 0) + 1
+        labeled.extend(int(unlabeled[i]) for i in chosen)
         row['query_seconds'] = round(time.monotonic() - started, 2)
 
 

@@ -1,5 +1,5 @@
 """Acquisition functions: numpy arrays in, scores or indices out, no I/O."""
-from strategies.balance import class_balanced
+from strategies.balance import class_balanced, label_studio_order
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
 from strategies.boxes import flip_horizontally, iou
@@ -61,6 +61,7 @@ __all__ = [
     'greedy_coreset',
     'image_uncertainty',
     'iou',
+    'label_studio_order',
     'least_confidence',
     'margin',
     'max_token_entropy',

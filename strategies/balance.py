@@ -54,3 +54,37 @@ def class_balanced(probabilities, labeled_counts, n, scores):
         picks[label] = members
     turns = [picks[label] for label in np.argsort(counts, kind='stable')]
     return np.array([members[k] for k in range(n) for members in turns if k < len(members)], dtype=np.int64)
+
+
+def label_studio_order(scores, clusters, solved, n):
+    """The ``n`` tasks Label Studio's uncertainty sampling serves one annotator next, in order.
+
+    Label Studio 1.23.2 (``projects/functions/next_task.py``) serves first the task whose prediction
+    ``cluster`` holds the fewest tasks this annotator has solved, and among those the lowest ``score``.
+    Each served task is solved before the next is chosen, so its cluster counts from then on.
+
+    Parameters
+    ----------
+    scores : array-like of shape (num_samples,)
+        Prediction scores, lower = served first.
+    clusters : sequence of length num_samples
+        Each task's ``cluster`` (any hashable; None counts as a cluster of its own).
+    solved : mapping
+        Cluster -> tasks the annotator solved in it so far.
+    n : int
+        How many tasks are served.
+
+    Returns
+    -------
+    indices : ndarray of shape (n,)
+    """
+    check_batch_size(len(scores), n)
+    counts = dict(solved)
+    remaining = [int(i) for i in np.argsort(scores, kind='stable')]
+    served = []
+    for _ in range(n):
+        chosen = min(remaining, key=lambda i: counts.get(clusters[i], 0))
+        remaining.remove(chosen)
+        counts[clusters[chosen]] = counts.get(clusters[chosen], 0) + 1
+        served.append(chosen)
+    return np.array(served, dtype=np.int64)

@@ -86,6 +86,10 @@ class Classification(TaskType):
         """The example's one choice (None for multi-label)."""
         return None if self.multi_label else example['choices'][0]
 
+    def cluster_of(self, output):
+        """The most probable class's index."""
+        return int(np.argmax(output))
+
     def label_counts(self, examples):
         return [sum(label in e['choices'] for e in examples) for label in self.labels]
 

@@ -383,3 +383,14 @@ def test_rare_class_rounds_count_the_classes_picked(news, tiny_encoder):
         assert row['rare_found'] == counts['sports'] <= 6
         assert 0 <= row['rare_f1'] <= 1 and 0 <= row['rare_recall'] <= 1
     assert [r['rare_found'] for r in rows] == sorted(r['rare_found'] for r in rows)
+
+
+def test_label_studio_cluster_order_spreads_a_round_over_the_predicted_classes(news, tiny_encoder):
+    task_type, examples = news
+    config = SimulationConfig(initial=6, batch=10, budget=16, seeds=(0,), strategies=('margin',), pool_size=60,
+                              test_size=40, training=FAST)
+    plain, = campaigns(task_type, examples, tiny_encoder, config)
+    clustered, = campaigns(task_type, examples, tiny_encoder, replace(config, clusters=True))
+    assert plain[0] == {**clustered[0], 'train_seconds': plain[0]['train_seconds'],
+                        'query_seconds': plain[0]['query_seconds']}, 'same first round'
+    assert plain[1]['class_counts'] != clustered[1]['class_counts'], 'another batch'

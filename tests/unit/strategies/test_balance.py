@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from strategies import class_balanced, score
+from strategies import class_balanced, label_studio_order, score
 
 PROBABILITIES = np.array([[0.8, 0.2, 0.0],   # predicted 0, score 0.6
                           [0.3, 0.6, 0.1],   # predicted 1, score 0.3
@@ -43,3 +43,15 @@ def test_score_puts_the_batch_first_then_the_rest_by_margin():
     assert scores[[3, 1, 4]].max() < scores[[0, 2]].min()
     with pytest.raises(ValueError, match='labeled_counts, batch_size: required'):
         score('balanced', PROBABILITIES, np.random.default_rng(0), batch_size=3)
+
+
+def test_label_studio_serves_the_least_solved_cluster_then_the_lowest_score():
+    scores = [0.1, 0.2, 0.3, 0.4, 0.5]
+    clusters = [0, 0, 1, 1, 2]
+    # Solved so far: cluster 0 twice, cluster 1 once, cluster 2 never. 4 (cluster 2) first; then only 2 and 3
+    # (cluster 1, one solved) are at the fewest: 2 by score; then 0, 1 and 3 all at two: 0; then 3 (cluster 1
+    # at two against cluster 0's three).
+    assert label_studio_order(scores, clusters, {0: 2, 1: 1}, 4).tolist() == [4, 2, 0, 3]
+    # Nothing solved: the scores' order, cluster by cluster as each gets one.
+    assert label_studio_order(scores, clusters, {}, 3).tolist() == [0, 2, 4]
+    assert label_studio_order(scores, [None] * 5, {}, 3).tolist() == [0, 1, 2], 'one cluster: plain score order'
