@@ -1,7 +1,7 @@
 """Run the model over a pool and hand the strategies what they need."""
 from dataclasses import dataclass, replace
 
-from strategies import BATCH_STRATEGIES, CLASS_STRATEGIES, representative, selection_scores
+from strategies import BATCH_STRATEGIES, CLASS_STRATEGIES, COVERAGE_STRATEGIES, representative, selection_scores
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -15,7 +15,7 @@ class Acquisition:
         strategy: a name from :data:`strategies.STRATEGIES`.
         batch_size: size of the diverse batch for ``badge`` and ``coreset``
             (None: the whole pool).
-        labeled_texts: the labeled set's model inputs, which ``coreset`` covers first.
+        labeled_texts: the labeled set's model inputs, which ``coreset`` and ``typiclust`` cover first.
         mc_passes: stochastic passes for ``bald``.
         labeled_counts: the labeled set's examples per label (config order), which ``balanced`` levels.
     """
@@ -34,11 +34,11 @@ class Acquisition:
     @property
     def reads_labeled(self):
         """Whether the strategy reads the labeled set (:meth:`with_labeled`)."""
-        return self.strategy == 'coreset' or self.strategy in CLASS_STRATEGIES
+        return self.strategy in (*COVERAGE_STRATEGIES, *CLASS_STRATEGIES)
 
     def with_labeled(self, task_type, examples):
         """This acquisition with what its strategy reads of the labeled ``examples`` (of ``task_type``)."""
-        if self.strategy == 'coreset':
+        if self.strategy in COVERAGE_STRATEGIES:
             return replace(self, labeled_texts=tuple(task_type.model_input(e) for e in examples))
         if self.strategy in CLASS_STRATEGIES:
             return replace(self, labeled_counts=tuple(task_type.label_counts(examples)))
@@ -53,7 +53,7 @@ class Acquisition:
         """
         inference = predictor.inference_for(self.strategy, texts, self.mc_passes, rng)
         labeled = None
-        if self.strategy == 'coreset' and len(self.labeled_texts):
+        if self.strategy in COVERAGE_STRATEGIES and len(self.labeled_texts):
             labeled = predictor.embed(list(self.labeled_texts))
         counts = {'labeled_counts': self.labeled_counts} if self.strategy in CLASS_STRATEGIES else {}
         scores = predictor.scores(self.strategy, inference, rng, labeled_embeddings=labeled,

@@ -3,7 +3,7 @@ from strategies.balance import class_balanced, label_studio_order
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
 from strategies.boxes import flip_horizontally, iou
-from strategies.cold_start import representative
+from strategies.cold_start import representative, typiclust
 from strategies.detection import (
                                   DETECTION_STRATEGIES,
                                   DETECTION_THRESHOLD,
@@ -11,11 +11,12 @@ from strategies.detection import (
                                   image_uncertainty,
                                   score_detections,
 )
-from strategies.diversity import badge, greedy_coreset, selection_scores
+from strategies.diversity import badge, coverage_batch, greedy_coreset, selection_scores
 from strategies.exceptions import EmptyPoolError, InvalidProbabilitiesError, StrategyError, UnknownStrategyError
 from strategies.scoring import (
                                 BATCH_STRATEGIES,
                                 CLASS_STRATEGIES,
+                                COVERAGE_STRATEGIES,
                                 DEFAULT_STRATEGY,
                                 MC_STRATEGIES,
                                 STRATEGIES,
@@ -37,6 +38,7 @@ from strategies.uncertainty import entropy, least_confidence, margin
 __all__ = [
     'BATCH_STRATEGIES',
     'CLASS_STRATEGIES',
+    'COVERAGE_STRATEGIES',
     'DEFAULT_STRATEGY',
     'DETECTION_STRATEGIES',
     'DETECTION_THRESHOLD',
@@ -56,6 +58,7 @@ __all__ = [
     'class_balanced',
     'cohen_kappa',
     'consistency',
+    'coverage_batch',
     'entropy',
     'flip_horizontally',
     'greedy_coreset',
@@ -76,4 +79,5 @@ __all__ = [
     'sequence_bald',
     'stabilized',
     'token_entropy',
+    'typiclust',
 ]

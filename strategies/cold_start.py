@@ -1,4 +1,4 @@
-"""Cold start: the first tasks to label, before any model exists."""
+"""Typicality: the first tasks to label, before any model exists and while labels are few."""
 import numpy as np
 
 from strategies.geometry import normalise, squared_distances
@@ -6,6 +6,12 @@ from strategies.validation import check_batch_size
 
 KMEANS_ITERATIONS = 25
 """Lloyd iterations after k-means++ seeding."""
+
+TYPICALITY_NEIGHBOURS = 20
+"""Neighbours whose mean distance measures a sample's typicality (TypiClust's choice)."""
+
+MIN_CLUSTER_SIZE = 5
+"""TypiClust passes over smaller clusters (outliers) while larger ones remain."""
 
 
 def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
@@ -36,15 +42,7 @@ def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
     """
     x = normalise(embeddings)
     check_batch_size(len(x), n)
-    centers = _kmeans_plus_plus(x, n, rng)
-    for _ in range(iterations):
-        assignment = squared_distances(x, centers).argmin(axis=1)
-        for cluster in range(n):
-            members = x[assignment == cluster]
-            if len(members):
-                centers[cluster] = members.mean(axis=0)
-    distances = squared_distances(x, centers)
-    assignment = distances.argmin(axis=1)
+    distances, assignment = _kmeans(x, n, rng, iterations)
     sizes = np.bincount(assignment, minlength=n)
     picked = []
     for cluster in np.argsort(-sizes, kind='stable'):
@@ -55,6 +53,87 @@ def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
     if len(picked) < n:  # empty clusters: fill with random samples
         picked.extend(int(i) for i in rng.choice(rest, n - len(picked), replace=False))
     return np.array(picked, dtype=np.int64)
+
+
+def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIGHBOURS,
+              min_cluster=MIN_CLUSTER_SIZE, iterations=KMEANS_ITERATIONS):
+    """TypiClust: the most typical sample of each cluster the labeled set leaves uncovered.
+
+    The pool and the labeled set together are clustered into ``len(labeled) + n`` groups (k-means). Each
+    pick takes the cluster with the fewest labeled samples, the largest among those (clusters under
+    ``min_cluster`` samples only once the others are used), and from it the unlabeled sample of highest
+    typicality: the inverse mean distance to its ``neighbours`` nearest fellow members. With a pretrained
+    encoder and few labels this beats uncertainty, which needs a model worth asking.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (num_samples, dim)
+        The unlabeled pool.
+    labeled_embeddings : array-like of shape (num_labeled, dim)
+        The labeled set (may be empty).
+    n : int
+        Batch size.
+    rng : numpy.random.Generator
+        Seeds k-means++.
+
+    Returns
+    -------
+    indices : ndarray of shape (n,)
+        Pool indices in selection order.
+
+    References
+    ----------
+    G. Hacohen, A. Dekel and D. Weinshall. Active learning on a budget: opposite strategies suit high and
+    low budgets. ICML 2022.
+    """
+    pool = normalise(embeddings)
+    check_batch_size(len(pool), n)
+    labeled = normalise(labeled_embeddings) if len(labeled_embeddings) else np.zeros((0, pool.shape[1]))
+    x = np.vstack([pool, labeled])
+    k = min(len(labeled) + n, len(x))
+    _, assignment = _kmeans(x, k, rng, iterations)
+    sizes = np.bincount(assignment, minlength=k)
+    covered = np.bincount(assignment[len(pool):], minlength=k).astype(np.float64)
+    free = np.zeros(len(x), dtype=bool)
+    free[:len(pool)] = True
+    picked = []
+    for _ in range(n):
+        open_clusters = np.bincount(assignment[free], minlength=k) > 0
+        large = open_clusters & (sizes >= min_cluster)
+        candidates = np.flatnonzero(large if large.any() else open_clusters)
+        cluster = min(candidates, key=lambda c: (covered[c], -sizes[c], c))
+        members = np.flatnonzero(assignment == cluster)
+        typicality = _typicality(x[members], neighbours)
+        typicality[~free[members]] = -np.inf
+        chosen = int(members[typicality.argmax()])
+        picked.append(chosen)
+        free[chosen] = False
+        covered[cluster] += 1
+    return np.array(picked, dtype=np.int64)
+
+
+def _typicality(members, neighbours):
+    """Inverse mean distance of each member to its ``neighbours`` nearest fellow members."""
+    if len(members) < 2:
+        return np.ones(len(members))
+    distances = np.sqrt(squared_distances(members, members))
+    np.fill_diagonal(distances, np.inf)
+    k = min(neighbours, len(members) - 1)
+    nearest = np.partition(distances, k - 1, axis=1)[:, :k]
+    return 1.0 / (nearest.mean(axis=1) + 1e-12)
+
+
+def _kmeans(x, k, rng, iterations):
+    """Squared distances to ``k`` k-means centres (k-means++ seeding, Lloyd iterations) and the assignment."""
+    centers = _kmeans_plus_plus(x, k, rng)
+    for _ in range(iterations):
+        assignment = squared_distances(x, centers).argmin(axis=1)
+        for cluster in range(k):
+            members = x[assignment == cluster]
+            if len(members):
+                centers[cluster] = members.mean(axis=0)
+    distances = squared_distances(x, centers)
+    return distances, distances.argmin(axis=1)
 
 
 def _kmeans_plus_plus(x, k, rng):

@@ -33,7 +33,7 @@ import numpy as np
 
 from strategies.baseline import random_scores
 from strategies.boxes import iou
-from strategies.diversity import badge, greedy_coreset, selection_scores
+from strategies.diversity import badge, coverage_batch, selection_scores
 from strategies.exceptions import InvalidProbabilitiesError
 from strategies.scoring import BATCH_STRATEGIES, UNCERTAINTY_STRATEGIES, check_strategy
 from strategies.segments import longest_gradient_rows, reduce_segments, segment_starts
@@ -237,8 +237,7 @@ def score_detections(name, class_probabilities, boxes, confidences, rng, *, flip
             detected, counts = _detections(c, lengths, threshold)
             selected = badge(longest_gradient_rows(p[detected], counts), embeddings, n, rng)
         else:
-            labeled = labeled_embeddings if labeled_embeddings is not None else np.zeros((0, 1))
-            selected = greedy_coreset(embeddings, labeled, n, rng)
+            selected = coverage_batch(name, embeddings, labeled_embeddings, n, rng)
         return selection_scores(selected, image_uncertainty(class_probabilities, confidences, threshold=threshold))
     measure, aggregate = DETECTION_UNCERTAINTY_STRATEGIES[name]
     return image_uncertainty(class_probabilities, confidences, measure, aggregate, threshold)

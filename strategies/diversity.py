@@ -2,6 +2,7 @@
 most uncertain tasks are often near-duplicates."""
 import numpy as np
 
+from strategies.cold_start import typiclust
 from strategies.geometry import normalise, squared_distances
 from strategies.validation import check_batch_size, check_probabilities
 
@@ -49,6 +50,14 @@ def greedy_coreset(embeddings, labeled_embeddings, n, rng):
         selected.append(chosen)
         nearest = np.minimum(nearest, squared_distances(x, x[chosen:chosen + 1])[:, 0])
     return np.array(selected, dtype=np.int64)
+
+
+def coverage_batch(name, embeddings, labeled_embeddings, n, rng):
+    """The batch of ``coreset`` (:func:`greedy_coreset`) or ``typiclust`` (:func:`~strategies.typiclust`),
+    which cover the pool around the labeled set (``labeled_embeddings`` None: nothing labeled)."""
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    labeled = labeled_embeddings if labeled_embeddings is not None else np.zeros((0, embeddings.shape[1]))
+    return (typiclust if name == 'typiclust' else greedy_coreset)(embeddings, labeled, n, rng)
 
 
 def badge(probabilities, embeddings, n, rng, multi_label=False):

@@ -4,7 +4,7 @@ import numpy as np
 from strategies.balance import class_balanced
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
-from strategies.diversity import badge, greedy_coreset, selection_scores
+from strategies.diversity import badge, coverage_batch, selection_scores
 from strategies.exceptions import UnknownStrategyError
 from strategies.uncertainty import entropy, least_confidence, margin
 
@@ -15,7 +15,10 @@ UNCERTAINTY_STRATEGIES = {
 }
 """Strategies that score each sample from its own probabilities."""
 
-BATCH_STRATEGIES = ('badge', 'coreset')
+COVERAGE_STRATEGIES = ('coreset', 'typiclust')
+"""Batch strategies that cover the pool around the labeled set's embeddings."""
+
+BATCH_STRATEGIES = ('badge', *COVERAGE_STRATEGIES)
 """Strategies that pick a diverse batch from the whole pool (need embeddings and a batch size)."""
 
 MC_STRATEGIES = ('bald',)
@@ -57,9 +60,9 @@ def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, em
     mc_probabilities : array-like of shape (num_passes, num_samples, num_classes)
         Stochastic passes, for ``bald``.
     embeddings : array-like of shape (num_samples, dim)
-        Last-layer inputs of the pool, for ``badge`` and ``coreset``.
+        Last-layer inputs of the pool, for the :data:`BATCH_STRATEGIES`.
     labeled_embeddings : array-like of shape (num_labeled, dim)
-        The labeled set, for ``coreset`` (may be omitted).
+        The labeled set, for ``coreset`` and ``typiclust`` (may be omitted).
     batch_size : int
         Size of the batch for ``badge``, ``coreset`` and ``balanced``: it gets the
         lowest scores, in selection order; the rest follow by margin.
@@ -91,8 +94,7 @@ def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, em
         if name == 'badge':
             selected = badge(p, embeddings, n, rng, multi_label=multi_label)
         else:
-            labeled = labeled_embeddings if labeled_embeddings is not None else np.zeros((0, 1))
-            selected = greedy_coreset(embeddings, labeled, n, rng)
+            selected = coverage_batch(name, embeddings, labeled_embeddings, n, rng)
         return selection_scores(selected, _per_class(margin, p, multi_label))
     return _per_class(UNCERTAINTY_STRATEGIES[name], p, multi_label)
 

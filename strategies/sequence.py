@@ -13,7 +13,7 @@ import numpy as np
 
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
-from strategies.diversity import badge, greedy_coreset, selection_scores
+from strategies.diversity import badge, coverage_batch, selection_scores
 from strategies.exceptions import InvalidProbabilitiesError
 from strategies.scoring import BATCH_STRATEGIES, MC_STRATEGIES, check_strategy
 from strategies.segments import longest_gradient_rows, reduce_segments
@@ -208,8 +208,7 @@ def score_sequences(name, token_probabilities, rng, mc_token_probabilities=None,
         if name == 'badge':
             selected = badge(_badge_probabilities(token_probabilities), embeddings, n, rng)
         else:
-            labeled = labeled_embeddings if labeled_embeddings is not None else np.zeros((0, 1))
-            selected = greedy_coreset(embeddings, labeled, n, rng)
+            selected = coverage_batch(name, embeddings, labeled_embeddings, n, rng)
         return selection_scores(selected, mnlp(token_probabilities))
     return SEQUENCE_UNCERTAINTY_STRATEGIES[name](token_probabilities)
 

@@ -32,7 +32,7 @@ def test_infer_shapes_and_order(predictor, bbc):
     assert predictor.infer([]).probabilities.shape == (0, 5)
 
 
-@pytest.mark.parametrize('strategy', ['margin', 'bald', 'badge', 'coreset', 'random'])
+@pytest.mark.parametrize('strategy', ['margin', 'bald', 'badge', 'coreset', 'typiclust', 'random'])
 def test_acquisition_scores_every_text(predictor, bbc, strategy):
     acquisition = Acquisition(strategy, batch_size=3, labeled_texts=tuple(t for t, _ in bbc[:10]), mc_passes=4)
     _, scores = acquisition.score(predictor, [t for t, _ in bbc[30:42]], np.random.default_rng(0))

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from strategies import InvalidProbabilitiesError, UnknownStrategyError
+from strategies import BATCH_STRATEGIES, InvalidProbabilitiesError, UnknownStrategyError
 from strategies.boxes import flip_horizontally
 from strategies.detection import (
     DETECTION_STRATEGIES,
@@ -145,11 +145,11 @@ def test_every_strategy_scores_images_without_boxes(name):
     empty = ([np.zeros((0, 3))] * 4, [np.zeros((0, 4))] * 4, [np.zeros(0)] * 4)
     scores = score_pool(name, empty, empty, np.eye(4), None, batch_size=2)
     assert scores.shape == (4,) and np.all((scores >= 0) & (scores <= 1))
-    if name not in ('badge', 'coreset', 'random'):
+    if name not in (*BATCH_STRATEGIES, 'random'):
         np.testing.assert_array_equal(scores, np.ones(4))
 
 
-@pytest.mark.parametrize('name', [n for n in DETECTION_STRATEGIES if n not in ('badge', 'coreset')])
+@pytest.mark.parametrize('name', [n for n in DETECTION_STRATEGIES if n not in BATCH_STRATEGIES])
 def test_an_empty_pool_gives_no_scores(name):
     empty = ([], [], [])
     assert score_pool(name, empty, empty, np.zeros((0, 8)), None).shape == (0,)
@@ -246,6 +246,6 @@ def test_embeddings_must_cover_every_image():
 
 
 def test_unknown_strategy_lists_the_valid_ones():
-    with pytest.raises(UnknownStrategyError, match='entropy_sum, consistency, badge, coreset, random'):
+    with pytest.raises(UnknownStrategyError, match='entropy_sum, consistency, badge, coreset, typiclust, random'):
         score_detections('margin_max', P, [], C, np.random.default_rng(0))
 

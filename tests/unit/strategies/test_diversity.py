@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from strategies import EmptyPoolError, badge, greedy_coreset, representative, selection_scores
+from strategies import EmptyPoolError, badge, greedy_coreset, representative, selection_scores, typiclust
 
 
 def unit(degrees):
@@ -37,6 +37,19 @@ def test_representative_takes_the_centre_of_each_cluster_biggest_first():
     assert selected.tolist() == [5, 1]
 
 
+def test_typiclust_takes_the_most_typical_sample_of_the_least_covered_cluster():
+    pool = np.vstack([unit([40, 44, 45, 46, 50]), unit([178, 180, 182])])
+    labeled = unit([45])
+    # Two clusters: the big one around 45 degrees holds the labeled sample, the small one none. It is
+    # uncovered, and its most typical sample is its middle, 180 degrees (position 6).
+    assert typiclust(pool, labeled, 1, np.random.default_rng(0), min_cluster=2).tolist() == [6]
+    # Under the minimum cluster size the small one is passed over while the big one has samples left: the
+    # most typical there is the one beside the labeled sample (45 degrees, position 2).
+    assert typiclust(pool, labeled, 1, np.random.default_rng(0), min_cluster=5).tolist() == [2]
+    # Nothing labeled, two picks: two clusters, the larger first.
+    assert typiclust(pool, np.zeros((0, 2)), 2, np.random.default_rng(0), min_cluster=2).tolist() == [2, 6]
+
+
 def test_selection_scores_order_the_batch_first_then_the_rest():
     scores = selection_scores([2, 0], [0.2, 0.4, 0.6, 0.8])
     np.testing.assert_allclose(scores, [0.25, 0.7, 0.0, 0.9])
@@ -47,6 +60,7 @@ def test_selection_scores_order_the_batch_first_then_the_rest():
     lambda x, n: greedy_coreset(x, np.zeros((0, 2)), n, np.random.default_rng(0)),
     lambda x, n: badge(np.full((len(x), 2), 0.5), x, n, np.random.default_rng(0)),
     lambda x, n: representative(x, n, np.random.default_rng(0)),
+    lambda x, n: typiclust(x, unit([15, 200]), n, np.random.default_rng(0)),
 ])
 def test_shared_contract_n_distinct_indices_and_an_error_past_the_pool(select):
     x = unit(np.arange(0, 360, 30))
