@@ -16,6 +16,7 @@ from model.acquisition import Acquisition
 from model.consensus import consensus
 from model.device import Runtime
 from model.task_types import Reader
+from strategies import strategy_at
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +118,11 @@ class Context:
         return params.get('strategy') or self.settings.strategy or task_type.DEFAULT_STRATEGY
 
     def acquisition(self, project, task_type):
-        """How to score the project's ``task_type`` tasks: its strategy, a batch of ``train_every`` tasks (what
-        annotators label before the next training), and what the strategy reads of the labeled set."""
+        """How to score the project's ``task_type`` tasks: its strategy (a schedule's at the labels stored), a batch
+        of ``train_every`` tasks (what annotators label before the next training), and what the strategy reads of
+        the labeled set."""
         strategy = self.strategy(task_type, project.params() if project is not None else {})
+        strategy = strategy_at(strategy, project.count_examples() if project is not None else 0)
         acquisition = Acquisition(strategy, batch_size=int(self.project_setting(project, 'train_every')),
                                   mc_passes=self.settings.mc_passes)
         if acquisition.reads_labeled and project is not None:

@@ -16,7 +16,7 @@ import numpy as np
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
 from model.device import Runtime
 from model.training import TrainingConfig
-from strategies import DEFAULT_STRATEGY, label_studio_order, stabilized
+from strategies import DEFAULT_STRATEGY, label_studio_order, stabilized, strategy_at
 
 LABEL_COUNTS = (50, 100, 200, 300, 400, 500)
 """Label counts at which the summary table reports the metric."""
@@ -293,8 +293,8 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         started = time.monotonic()
         unlabeled = np.setdiff1d(np.arange(len(pool)), labeled)
         size = min(config.batch, config.budget - len(labeled), len(unlabeled))
-        acquisition = Acquisition(strategy, batch_size=size, mc_passes=config.mc_passes).with_labeled(task_type,
-                                                                                                      train)
+        acquisition = Acquisition(strategy_at(strategy, len(labeled)), batch_size=size,
+                                  mc_passes=config.mc_passes).with_labeled(task_type, train)
         inputs = [task_type.model_input(examples[pool[i]]) for i in unlabeled]
         if out_of_sample is None and not config.clusters:
             _, scores = acquisition.score(predictor, inputs, rng)

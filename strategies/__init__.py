@@ -22,6 +22,7 @@ from strategies.scoring import (
                                 STRATEGIES,
                                 check_strategy,
                                 score,
+                                strategy_at,
 )
 from strategies.sequence import (
                                   SEQUENCE_STRATEGIES,
@@ -78,6 +79,7 @@ __all__ = [
     'selection_scores',
     'sequence_bald',
     'stabilized',
+    'strategy_at',
     'token_entropy',
     'typiclust',
 ]

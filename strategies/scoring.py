@@ -35,10 +35,32 @@ DEFAULT_STRATEGY = 'bald'
 
 
 def check_strategy(name, known=STRATEGIES):
-    """Return ``name`` if it is one of ``known``, else raise UnknownStrategyError listing them."""
-    if name not in known:
-        raise UnknownStrategyError(f'strategy: unknown {name!r}; choose one of {", ".join(known)}')
+    """Return ``name`` if it is one of ``known`` or a schedule ``FIRST@N/THEN`` of two of them (see
+    :func:`strategy_at`), else raise UnknownStrategyError listing them."""
+    first, until, then = _schedule(name)
+    unknown = [part for part in (first, then) if part is not None and part not in known]
+    if unknown or until is not None and until < 1:
+        raise UnknownStrategyError(f'strategy: unknown {name!r}; choose one of {", ".join(known)}, or FIRST@N/THEN '
+                                   'of two of them (FIRST until N labels, e.g. typiclust@100/margin)')
     return name
+
+
+def strategy_at(name, num_labeled):
+    """The strategy that scores once ``num_labeled`` tasks are labeled: ``name``, or for a schedule
+    ``FIRST@N/THEN`` FIRST below N labels and THEN from N on (a budget-aware switch)."""
+    first, until, then = _schedule(name)
+    return first if then is None or num_labeled < until else then
+
+
+def _schedule(name):
+    """``(first, until, then)`` of a schedule name; ``(name, None, None)`` of a plain one."""
+    first, at, rest = str(name).partition('@')
+    until, slash, then = rest.partition('/')
+    if not at:
+        return name, None, None
+    if not (slash and until.isdigit()):
+        return name, 0, None
+    return first, int(until), then
 
 
 def score(name, probabilities, rng, multi_label=False, mc_probabilities=None, embeddings=None,

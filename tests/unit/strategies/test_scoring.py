@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from strategies import STRATEGIES, UnknownStrategyError, check_strategy, random_scores, score
+from strategies import STRATEGIES, UnknownStrategyError, check_strategy, random_scores, score, strategy_at
 
 
 def pool(num_samples=50, num_classes=4, seed=0):
@@ -59,3 +59,14 @@ def test_strategies_name_the_input_they_lack(name, missing):
 def test_unknown_strategy_lists_the_valid_ones():
     with pytest.raises(UnknownStrategyError, match='margin, least_confidence, entropy, bald, badge, coreset'):
         check_strategy('smallest_margin')
+
+
+def test_a_schedule_switches_strategy_at_a_label_count():
+    assert check_strategy('typiclust@100/margin') == 'typiclust@100/margin'
+    assert [strategy_at('typiclust@100/margin', n) for n in (0, 99, 100, 400)] == ['typiclust', 'typiclust',
+                                                                                 'margin', 'margin']
+    assert strategy_at('margin', 1000) == 'margin'
+    for name in ('typiclust@100/psychic', 'psychic@100/margin', 'typiclust@0/margin', 'typiclust@x/margin',
+                 'typiclust@100', 'typiclust@100/margin@200/bald'):
+        with pytest.raises(UnknownStrategyError, match='or FIRST@N/THEN of two of them'):
+            check_strategy(name)
