@@ -92,11 +92,11 @@ class Context:
             return None
         return task_type.configured({**self.settings.options, **(project.params() if project is not None else {})})
 
-    def labeled(self, project, task_type):
+    def labeled(self, project, task_type, left_out=None):
         """The project's training examples of ``task_type``, :meth:`~model.task_type.TaskType.loaded`: one per
-        task, the :func:`~model.consensus.consensus` of its annotations but those :meth:`left_out`; and why
-        others could not be read."""
-        left_out = self.left_out(project)
+        task, the :func:`~model.consensus.consensus` of its annotations but those ``left_out`` (default:
+        :meth:`left_out`); and why others could not be read."""
+        left_out = self.left_out(project) if left_out is None else left_out
         annotations = [e for e in project.annotations() if task_type.holds(e) and e['annotation'] not in left_out]
         return task_type.loaded(consensus(task_type, annotations), self.reader)
 

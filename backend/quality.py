@@ -27,6 +27,7 @@ from backend.label_studio import LabelStudioProject
 from model import ModelNotFoundError, in_holdout
 from model.annotator_agreement import agreement_report
 from model.consensus import consensus
+from model.label_quality import averaged
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def _out_of_sample(ctx, project, task_type, version, labeled):
     for example, output in zip(folds, task_type.cross_validated_outputs(features, folds, seed=int(project.id))):
         if example['task'] in found:
             model_output, source, scored_by = found[example['task']]
-            output, source = np.mean([model_output, output], axis=0), f'{source}+cross_validation'
+            output, source = averaged(model_output, output), f'{source}+cross_validation'
         else:
             source, scored_by = 'cross_validation', None
         found[example['task']] = (output, source, scored_by)

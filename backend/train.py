@@ -85,7 +85,8 @@ def _train(ctx, project, token):
             labels_from = f'redis: Label Studio unreachable ({error}); trained on the labels webhooks delivered'
             logger.warning('Project %s: %s', project.id, labels_from)
     # Examples stored under an earlier config of another type cannot train this one.
-    examples, unreadable = ctx.labeled(project, task_type)
+    left_out = ctx.left_out(project)
+    examples, unreadable = ctx.labeled(project, task_type, left_out)
     for reason in unreadable:
         logger.warning('Project %s: training without %s', project.id, reason)
     reason = task_type.untrainable(examples)
@@ -100,7 +101,6 @@ def _train(ctx, project, token):
         metrics = {'evaluated': True, 'eval_fraction': ctx.settings.eval_fraction,
                    **task_type.evaluate(predictor, held_out)}
     version = project.new_version_name()
-    left_out = ctx.left_out(project)
     summary = {
         'version': version,
         'created_at': time.time(),

@@ -56,3 +56,12 @@ def cross_validated_probabilities(features, given, num_classes, multi_label=Fals
         model = LogisticRegression(max_iter=1000).fit(features[fit], given[fit])
         probabilities[np.ix_(held, model.classes_)] = model.predict_proba(features[held])
     return probabilities
+
+
+def averaged(model_output, cross_validated):
+    """The output a label is judged by where both exist: a version's out-of-sample output (held-out, or kept
+    from before the task was labeled) averaged with the cross-validation's; either alone where the other is
+    None."""
+    if model_output is None or cross_validated is None:
+        return cross_validated if model_output is None else model_output
+    return np.mean([model_output, cross_validated], axis=0)

@@ -15,6 +15,7 @@ import numpy as np
 
 from model.acquisition import MC_PASSES, Acquisition, cold_start_scores
 from model.device import Runtime
+from model.label_quality import averaged
 from model.training import TrainingConfig
 from strategies import DEFAULT_STRATEGY, label_studio_order, stabilized, strategy_at
 
@@ -230,8 +231,7 @@ class OutOfSample:
                                                        for i in new])))
         folds = self.task_type.cross_validated_outputs(np.stack([self._features[i] for i in labeled]),
                                                        [self.examples[self.pool[i]] for i in labeled], seed=self.seed)
-        return [np.mean([self.kept[i], output], axis=0) if i in self.kept else output
-                for i, output in zip(labeled, folds)]
+        return [averaged(self.kept.get(i), output) for i, output in zip(labeled, folds)]
 
 
 def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None,

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from model.label_quality import classification_issues, cross_validated_probabilities
+from model.label_quality import averaged, classification_issues, cross_validated_probabilities
 from model.text_classification import TextClassification
 
 CONFIDENT = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.05, 0.05, 0.9]])
@@ -74,3 +74,8 @@ def test_classification_type_reads_labels_and_suggests():
     assert task_type.kept_output(np.array([0.123456, 0.876544, 0.0])) == [0.1235, 0.8765, 0.0]
     assert task_type.label_key({'choices': ['b', 'a']}) == task_type.label_key({'choices': ['a', 'b']})
     assert not task_type.holds({'task': 1, 'text': 't', 'choices': ['gone']}), 'a label the config dropped'
+
+
+def test_averaged_takes_the_mean_where_both_exist_else_the_one_there_is():
+    np.testing.assert_allclose(averaged([0.8, 0.2], [0.4, 0.6]), [0.6, 0.4])
+    assert averaged(None, [0.4, 0.6]) == [0.4, 0.6] and averaged([0.8, 0.2], None) == [0.8, 0.2]
