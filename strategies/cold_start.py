@@ -112,15 +112,19 @@ def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIG
     return np.array(picked, dtype=np.int64)
 
 
-def _typicality(members, neighbours):
-    """Inverse mean distance of each member to its ``neighbours`` nearest fellow members."""
+def _typicality(members, neighbours, rows=1024):
+    """Inverse mean distance of each member to its ``neighbours`` nearest fellow members (``rows`` members at a
+    time: a cluster of a large pool never needs its whole distance matrix)."""
     if len(members) < 2:
         return np.ones(len(members))
-    distances = np.sqrt(squared_distances(members, members))
-    np.fill_diagonal(distances, np.inf)
     k = min(neighbours, len(members) - 1)
-    nearest = np.partition(distances, k - 1, axis=1)[:, :k]
-    return 1.0 / (nearest.mean(axis=1) + 1e-12)
+    typicality = np.empty(len(members))
+    for start in range(0, len(members), rows):
+        distances = np.sqrt(squared_distances(members[start:start + rows], members))
+        distances[np.arange(len(distances)), np.arange(start, start + len(distances))] = np.inf
+        nearest = np.partition(distances, k - 1, axis=1)[:, :k]
+        typicality[start:start + rows] = 1.0 / (nearest.mean(axis=1) + 1e-12)
+    return typicality
 
 
 def _kmeans(x, k, rng, iterations):

@@ -69,3 +69,9 @@ def test_shared_contract_n_distinct_indices_and_an_error_past_the_pool(select):
     assert chosen.min() >= 0 and chosen.max() < len(x)
     with pytest.raises(EmptyPoolError, match='pool size'):
         select(x, len(x) + 1)
+
+
+def test_typicality_in_row_chunks_equals_the_whole_matrix():
+    from strategies.cold_start import _typicality
+    members = np.random.default_rng(0).normal(size=(50, 3))
+    np.testing.assert_allclose(_typicality(members, 5, rows=7), _typicality(members, 5, rows=1000))
