@@ -13,6 +13,9 @@ TYPICALITY_NEIGHBOURS = 20
 MIN_CLUSTER_SIZE = 5
 """TypiClust passes over smaller clusters (outliers) while larger ones remain."""
 
+MAX_CLUSTERS = 500
+"""TypiClust clusters into at most this many groups, however many labels there are (its authors' bound)."""
+
 
 def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
     """One typical sample per k-means cluster, largest cluster first.
@@ -59,7 +62,8 @@ def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIG
               min_cluster=MIN_CLUSTER_SIZE, iterations=KMEANS_ITERATIONS):
     """TypiClust: the most typical sample of each cluster the labeled set leaves uncovered.
 
-    The pool and the labeled set together are clustered into ``len(labeled) + n`` groups (k-means). Each
+    The pool and the labeled set together are clustered into ``len(labeled) + n`` groups (k-means; at most
+    :data:`MAX_CLUSTERS`). Each
     pick takes the cluster with the fewest labeled samples, the largest among those (clusters under
     ``min_cluster`` samples only once the others are used), and from it the unlabeled sample of highest
     typicality: the inverse mean distance to its ``neighbours`` nearest fellow members. With a pretrained
@@ -90,7 +94,7 @@ def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIG
     check_batch_size(len(pool), n)
     labeled = normalise(labeled_embeddings) if len(labeled_embeddings) else np.zeros((0, pool.shape[1]))
     x = np.vstack([pool, labeled])
-    k = min(len(labeled) + n, len(x))
+    k = min(len(labeled) + n, len(x), MAX_CLUSTERS)
     _, assignment = _kmeans(x, k, rng, iterations)
     sizes = np.bincount(assignment, minlength=k)
     covered = np.bincount(assignment[len(pool):], minlength=k).astype(np.float64)
@@ -132,10 +136,11 @@ def _kmeans(x, k, rng, iterations):
     centers = _kmeans_plus_plus(x, k, rng)
     for _ in range(iterations):
         assignment = squared_distances(x, centers).argmin(axis=1)
-        for cluster in range(k):
-            members = x[assignment == cluster]
-            if len(members):
-                centers[cluster] = members.mean(axis=0)
+        sums = np.zeros_like(centers)
+        np.add.at(sums, assignment, x)
+        counts = np.bincount(assignment, minlength=k)
+        filled = counts > 0  # an empty cluster keeps its centre
+        centers[filled] = sums[filled] / counts[filled, None]
     distances = squared_distances(x, centers)
     return distances, distances.argmin(axis=1)
 
