@@ -1,7 +1,9 @@
 """Run the model over a pool and hand the strategies what they need."""
 from dataclasses import dataclass, replace
 
-from strategies import BATCH_STRATEGIES, CLASS_STRATEGIES, COVERAGE_STRATEGIES, representative, selection_scores
+import numpy as np
+
+from strategies import BATCH_STRATEGIES, CLASS_STRATEGIES, COVERAGE_STRATEGIES, selection_scores, typiclust
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -63,6 +65,8 @@ class Acquisition:
 
 def cold_start_scores(embeddings, n, rng):
     """Scores for a pool before any label, from pretrained-encoder ``embeddings``: ``n`` representative
-    tasks first (one typical task per k-means cluster, largest cluster first), then random."""
-    selected = representative(embeddings, min(n, len(embeddings)), rng)
+    tasks first (:func:`~strategies.typiclust` with nothing labeled: one typical task per k-means cluster,
+    largest cluster first), then random."""
+    embeddings = np.asarray(embeddings, dtype=np.float64)
+    selected = typiclust(embeddings, np.zeros((0, embeddings.shape[1])), min(n, len(embeddings)), rng)
     return selection_scores(selected, rng.random(len(embeddings)))

@@ -3,7 +3,7 @@ from strategies.balance import class_balanced, label_studio_order
 from strategies.baseline import random_scores
 from strategies.bayesian import bald
 from strategies.boxes import flip_horizontally, iou
-from strategies.cold_start import representative, typiclust
+from strategies.cold_start import typiclust
 from strategies.detection import (
                                   DETECTION_STRATEGIES,
                                   DETECTION_THRESHOLD,
@@ -72,7 +72,6 @@ __all__ = [
     'min_token_margin',
     'mnlp',
     'random_scores',
-    'representative',
     'score',
     'score_detections',
     'score_sequences',

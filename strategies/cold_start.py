@@ -13,60 +13,23 @@ TYPICALITY_NEIGHBOURS = 20
 MIN_CLUSTER_SIZE = 5
 """TypiClust passes over smaller clusters (outliers) while larger ones remain."""
 
+MAX_TYPICALITY_MEMBERS = 2000
+"""Typicality within a larger cluster is measured on a random sample of this many of its members."""
+
 MAX_CLUSTERS = 500
 """TypiClust clusters into at most this many groups, however many labels there are (its authors' bound)."""
 
 
-def representative(embeddings, n, rng, iterations=KMEANS_ITERATIONS):
-    """One typical sample per k-means cluster, largest cluster first.
-
-    Clustering the pool into ``n`` groups and taking the sample nearest each
-    centroid covers the data with the first labels (diverse) while avoiding
-    outliers (representative).
-
-    Parameters
-    ----------
-    embeddings : array-like of shape (num_samples, dim)
-        Pretrained-encoder embeddings of the pool; rows are L2-normalised here.
-    n : int
-        How many samples to pick.
-    rng : numpy.random.Generator
-        Seeds k-means++.
-
-    Returns
-    -------
-    indices : ndarray of shape (n,)
-        Pool indices, the most populous cluster's first.
-
-    References
-    ----------
-    G. Hacohen, A. Dekel and D. Weinshall. Active learning on a budget:
-    opposite strategies suit high and low budgets (TypiClust). ICML 2022.
-    """
-    x = normalise(embeddings)
-    check_batch_size(len(x), n)
-    distances, assignment = _kmeans(x, n, rng, iterations)
-    sizes = np.bincount(assignment, minlength=n)
-    picked = []
-    for cluster in np.argsort(-sizes, kind='stable'):
-        members = np.flatnonzero(assignment == cluster)
-        if len(members):
-            picked.append(int(members[distances[members, cluster].argmin()]))
-    rest = np.setdiff1d(np.arange(len(x)), picked)
-    if len(picked) < n:  # empty clusters: fill with random samples
-        picked.extend(int(i) for i in rng.choice(rest, n - len(picked), replace=False))
-    return np.array(picked, dtype=np.int64)
-
-
 def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIGHBOURS,
-              min_cluster=MIN_CLUSTER_SIZE, iterations=KMEANS_ITERATIONS):
+              min_cluster=MIN_CLUSTER_SIZE, max_members=MAX_TYPICALITY_MEMBERS, iterations=KMEANS_ITERATIONS):
     """TypiClust: the most typical sample of each cluster the labeled set leaves uncovered.
 
     The pool and the labeled set together are clustered into ``len(labeled) + n`` groups (k-means; at most
     :data:`MAX_CLUSTERS`). Each
     pick takes the cluster with the fewest labeled samples, the largest among those (clusters under
     ``min_cluster`` samples only once the others are used), and from it the unlabeled sample of highest
-    typicality: the inverse mean distance to its ``neighbours`` nearest fellow members. With a pretrained
+    typicality: the inverse mean distance to its ``neighbours`` nearest fellow members (in a cluster of more
+    than ``max_members``, among a random sample of that many). With a pretrained
     encoder and few labels this beats uncertainty, which needs a model worth asking.
 
     Parameters
@@ -89,6 +52,8 @@ def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIG
     ----------
     G. Hacohen, A. Dekel and D. Weinshall. Active learning on a budget: opposite strategies suit high and
     low budgets. ICML 2022.
+
+    With nothing labeled it is the cold start: one typical sample per cluster, the largest cluster first.
     """
     pool = normalise(embeddings)
     check_batch_size(len(pool), n)
@@ -107,6 +72,9 @@ def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIG
         candidates = np.flatnonzero(large if large.any() else open_clusters)
         cluster = min(candidates, key=lambda c: (covered[c], -sizes[c], c))
         members = np.flatnonzero(assignment == cluster)
+        if len(members) > max_members:  # a large pool's cluster: typicality among a sample of it
+            members = np.union1d(rng.choice(members, max_members, replace=False),
+                                 rng.choice(members[free[members]], 1))
         typicality = _typicality(x[members], neighbours)
         typicality[~free[members]] = -np.inf
         chosen = int(members[typicality.argmax()])

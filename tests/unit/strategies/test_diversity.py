@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from strategies import EmptyPoolError, badge, greedy_coreset, representative, selection_scores, typiclust
+from strategies import EmptyPoolError, badge, greedy_coreset, selection_scores, typiclust
 
 
 def unit(degrees):
@@ -30,10 +30,10 @@ def test_badge_starts_with_the_longest_gradient_and_skips_duplicates():
         assert set(selected) != {0, 1}, 'a duplicate of a chosen gradient has probability 0'
 
 
-def test_representative_takes_the_centre_of_each_cluster_biggest_first():
+def test_cold_start_takes_the_most_typical_of_each_cluster_biggest_first():
     big = unit([40, 44, 45, 46, 50])
     small = unit([178, 180, 182])
-    selected = representative(np.vstack([small, big]), 2, np.random.default_rng(0))
+    selected = typiclust(np.vstack([small, big]), np.zeros((0, 2)), 2, np.random.default_rng(0), min_cluster=2)
     assert selected.tolist() == [5, 1]
 
 
@@ -59,7 +59,6 @@ def test_selection_scores_order_the_batch_first_then_the_rest():
 @pytest.mark.parametrize('select', [
     lambda x, n: greedy_coreset(x, np.zeros((0, 2)), n, np.random.default_rng(0)),
     lambda x, n: badge(np.full((len(x), 2), 0.5), x, n, np.random.default_rng(0)),
-    lambda x, n: representative(x, n, np.random.default_rng(0)),
     lambda x, n: typiclust(x, unit([15, 200]), n, np.random.default_rng(0)),
 ])
 def test_shared_contract_n_distinct_indices_and_an_error_past_the_pool(select):
@@ -75,3 +74,13 @@ def test_typicality_in_row_chunks_equals_the_whole_matrix():
     from strategies.cold_start import _typicality
     members = np.random.default_rng(0).normal(size=(50, 3))
     np.testing.assert_allclose(_typicality(members, 5, rows=7), _typicality(members, 5, rows=1000))
+
+
+def test_typiclust_samples_a_large_cluster_and_still_picks_an_unlabeled_typical_sample():
+    from strategies.cold_start import _typicality
+    pool = unit(np.random.default_rng(0).normal(size=300) * 10)  # one cluster, densest around 0 degrees
+    picked, = typiclust(pool, np.zeros((0, 2)), 1, np.random.default_rng(1), max_members=150)
+    typicality = _typicality(pool, 20)
+    assert typicality[picked] >= np.quantile(typicality, 0.75), 'among the most typical of the whole cluster'
+    labeled = pool[:299] + 1e-9  # all but the last are labeled: a sample must still hold an unlabeled one
+    assert typiclust(pool, labeled, 1, np.random.default_rng(1), max_members=50).tolist() == [299]
