@@ -298,17 +298,16 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
         inputs = [task_type.model_input(examples[pool[i]]) for i in unlabeled]
         if out_of_sample is None and not config.clusters:
             _, scores = acquisition.score(predictor, inputs, rng)
-            chosen = np.argsort(scores, kind='stable')[:size]
         else:
             _, scores, pool_outputs = task_type.predict(predictor, inputs, acquisition, rng)
             if out_of_sample is not None:
                 out_of_sample.keep(unlabeled.tolist(), pool_outputs)
-            chosen = np.argsort(scores, kind='stable')[:size]
-            if config.clusters:
-                clusters = [task_type.cluster_of(output) for output in pool_outputs]
-                chosen = label_studio_order(scores, clusters, solved, size)
-                for i in chosen:
-                    solved[clusters[i]] = solved.get(clusters[i], 0) + 1
+        chosen = np.argsort(scores, kind='stable')[:size]
+        if config.clusters:
+            clusters = [task_type.cluster_of(output) for output in pool_outputs]
+            chosen = label_studio_order(scores, clusters, solved, size)
+            for i in chosen:
+                solved[clusters[i]] = solved.get(clusters[i], 0) + 1
         labeled.extend(int(unlabeled[i]) for i in chosen)
         row['query_seconds'] = round(time.monotonic() - started, 2)
 
@@ -352,6 +351,8 @@ def summarize(rows, metric='accuracy', label_counts=LABEL_COUNTS, full_metric=No
     for by_seed in curves.values():
         for curve in by_seed.values():
             curve.sort(key=lambda r: r['labels'])
+    named = ((metric, ''), *((name, f'{name}_') for name in CURVES))
+    baseline_areas = {name: _areas(curves.get(BASELINE, {}), name) for name, _ in named}
     summary = {}
     for strategy, by_seed in curves.items():
         runs = list(by_seed.values())
@@ -367,11 +368,11 @@ def summarize(rows, metric='accuracy', label_counts=LABEL_COUNTS, full_metric=No
             if paired and sum(baseline[seed] for seed in paired):
                 entry[f'rare_found_ratio@{count}'] = (sum(found[seed] for seed in paired)
                                                       / sum(baseline[seed] for seed in paired))
-        for name, prefix in ((metric, ''), *((name, f'{name}_') for name in CURVES)):
+        for name, prefix in named:
             areas = _areas(by_seed, name)
             if areas:
                 entry[f'{prefix}aulc'] = _mean_std(list(areas.values()))
-                baseline = _areas(curves.get(BASELINE, {}), name)
+                baseline = baseline_areas[name]
                 paired = [area - baseline[seed] for seed, area in areas.items() if seed in baseline]
                 if paired:
                     entry[f'{prefix}aulc_gain'] = _mean_std(paired)

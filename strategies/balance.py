@@ -44,15 +44,15 @@ def class_balanced(probabilities, labeled_counts, n, scores):
     predicted = p.argmax(axis=1)
     order = np.argsort(scores, kind='stable')
     taken = np.zeros(len(p), dtype=bool)
-    picks = {}
+    turns = []
     for label in np.argsort(counts, kind='stable'):
         members = [int(i) for i in order[(predicted[order] == label) & ~taken[order]][:quotas[label]]]
-        if len(members) < quotas[label]:
-            likely = [int(i) for i in np.argsort(-p[:, label], kind='stable') if not taken[i] and i not in members]
-            members += likely[:quotas[label] - len(members)]
         taken[members] = True
-        picks[label] = members
-    turns = [picks[label] for label in np.argsort(counts, kind='stable')]
+        if len(members) < quotas[label]:
+            likely = [int(i) for i in np.argsort(-p[:, label], kind='stable') if not taken[i]]
+            members += likely[:quotas[label] - len(members)]
+            taken[members] = True
+        turns.append(members)
     return np.array([members[k] for k in range(n) for members in turns if k < len(members)], dtype=np.int64)
 
 

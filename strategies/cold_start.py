@@ -25,12 +25,11 @@ def typiclust(embeddings, labeled_embeddings, n, rng, neighbours=TYPICALITY_NEIG
     """TypiClust: the most typical sample of each cluster the labeled set leaves uncovered.
 
     The pool and the labeled set together are clustered into ``len(labeled) + n`` groups (k-means; at most
-    :data:`MAX_CLUSTERS`). Each
-    pick takes the cluster with the fewest labeled samples, the largest among those (clusters under
-    ``min_cluster`` samples only once the others are used), and from it the unlabeled sample of highest
-    typicality: the inverse mean distance to its ``neighbours`` nearest fellow members (in a cluster of more
-    than ``max_members``, among a random sample of that many). With a pretrained
-    encoder and few labels this beats uncertainty, which needs a model worth asking.
+    :data:`MAX_CLUSTERS`). Each pick takes the cluster with the fewest labeled samples, the largest among
+    those (clusters under ``min_cluster`` samples only once the others are used), and from it the unlabeled
+    sample of highest typicality: the inverse mean distance to its ``neighbours`` nearest fellow members (in
+    a cluster of more than ``max_members``, among a random sample of that many). With a pretrained encoder
+    and few labels this beats uncertainty, which needs a model worth asking.
 
     Parameters
     ----------
