@@ -12,11 +12,12 @@ IMPORT_CHUNK = 10_000
 """Tasks per import request."""
 
 
-def new_project(api, title, texts):
-    """A Label Studio project of :data:`LABEL_CONFIG` holding one task per text; returns its id."""
-    pid = api.call('POST', '/api/projects', json={'title': title, 'label_config': LABEL_CONFIG})['id']
+def new_project(api, title, texts, config=LABEL_CONFIG, field='text'):
+    """A Label Studio project of ``config`` holding one task per value of ``texts``, as its ``field``;
+    returns its id."""
+    pid = api.call('POST', '/api/projects', json={'title': title, 'label_config': config})['id']
     for start in range(0, len(texts), IMPORT_CHUNK):
-        api.call('POST', f'/api/projects/{pid}/import', json=[{'text': t} for t in texts[start:start + IMPORT_CHUNK]])
+        api.call('POST', f'/api/projects/{pid}/import', json=[{field: t} for t in texts[start:start + IMPORT_CHUNK]])
     return pid
 
 

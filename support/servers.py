@@ -1,10 +1,15 @@
-"""Servers the tests start: a real Label Studio 1.23.2 (installed into its own venv on first use)."""
+"""Servers the tests and benchmarks start: a real Label Studio 1.23.2 (installed into its own venv on first use),
+and static files on loopback."""
+import contextlib
+import functools
 import os
 import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -23,6 +28,22 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def static_files(root):
+    """Serve the files under ``root`` on loopback; gives ``url(path)`` of a file under it."""
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield lambda path: f'http://127.0.0.1:{server.server_port}/{Path(path).relative_to(root)}'
+    finally:
+        server.shutdown()
 
 
 def wait_until_up(url, process, timeout, log):

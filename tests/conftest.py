@@ -2,11 +2,8 @@
 a real Label Studio."""
 import contextlib
 import csv
-import functools
 import os
 import random
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from model.transformer import default_text_model
 from simulation.datasets import bbc_news, mnist, wnut16
 from simulation.detection_datasets import mnist_boxes
 from support.payloads import SPAN_LABELS
-from support.servers import LabelStudioServer
+from support.servers import LabelStudioServer, static_files
 from tests.images import broken_files
 
 TEST_REDIS_URL = 'redis://127.0.0.1:6379/13'
@@ -198,14 +195,5 @@ def static_server(root):
     """Serve the files under ``root`` (and ``broken/``, unreadable files written there) on loopback; gives
     ``url(path)`` of a file under it."""
     broken_files(root / 'broken')
-
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield lambda path: f'http://127.0.0.1:{server.server_port}/{Path(path).relative_to(root)}'
-    finally:
-        server.shutdown()
+    with static_files(root) as url:
+        yield url
