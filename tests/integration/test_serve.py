@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import requests
 
@@ -19,6 +20,10 @@ def test_lsal_serve_runs_gunicorn_workers_and_stops_on_sigterm(env, tmp_path):
         wait_until_up(f'http://127.0.0.1:{port}/health', process, 60, log)
         response = requests.get(f'http://127.0.0.1:{port}/health', timeout=5)
         assert response.json()['status'] == 'UP' and response.headers['Server'].startswith('gunicorn')
+        # The first worker may answer before the second has booted.
+        deadline = time.monotonic() + 60
+        while log.read_text().count('Booting worker with pid') < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert log.read_text().count('Booting worker with pid') == 2
     finally:
         process.send_signal(signal.SIGTERM)
