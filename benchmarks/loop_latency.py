@@ -56,12 +56,15 @@ def wait(condition, what):
 
 
 def settle(status, labeled):
-    """The backend's project status once it holds ``labeled`` annotations and is idle: no training due,
-    the current version's scores all in Label Studio, and no new version for :data:`SETTLE_SECONDS`."""
+    """The backend's project status once it holds ``labeled`` annotations and is idle: no training due or
+    running (the last version trained on every annotation but the pending ones), the current version's
+    scores all in Label Studio, and no new version for :data:`SETTLE_SECONDS`."""
     def idle():
         state = status()
         current = state['details'].get(state['current'])  # None: the cold start's scores, awaited before
+        last = state['details'][state['versions'][-1]] if state['versions'] else {'num_labeled': 0}
         return (state['labeled_annotations'] >= labeled and state['pending_annotations'] < TRAIN_EVERY
+                and last['num_labeled'] + state['pending_annotations'] >= state['labeled_annotations']
                 and (current is None or current.get('rescore', {}).get('done')) and state)
 
     while True:
@@ -166,7 +169,7 @@ def main(argv=None):
 
                 def latest(key):
                     state = status()
-                    newer = state['versions'][len(before['versions']):]
+                    newer = [version for version in state['versions'] if version not in before['versions']]
                     details = newer and state['details'][newer[-1]]
                     return details and (details['status'] == 'rejected' or details.get('rescore', {}).get(key)
                                         is not None) and details
