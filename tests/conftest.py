@@ -143,6 +143,9 @@ def env(monkeypatch, redis_url, redis, tmp_path, tiny_encoder):
         'TRAINING_BF16': 'false',
         'DEVICE': 'cpu',
         'IMAGE_SIZE': '64',
+        # Queues of this test session only: a worker left running by another run (on this Redis database)
+        # cannot take these tests' jobs.
+        'QUEUE_NAME': f'lsal-test-{os.getpid()}',
     }
     for name in ('LABEL_STUDIO_URL', 'LABEL_STUDIO_API_KEY', 'BASIC_AUTH_USER', 'BASIC_AUTH_PASS',
                  'WEBHOOK_SECRET', 'STRATEGY'):

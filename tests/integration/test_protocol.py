@@ -202,7 +202,7 @@ def test_scores_go_to_their_own_queue_so_they_never_wait_behind_a_training(env, 
     app.test_client().post('/setup', json=payloads.setup())
     queues = app.extensions['lsal'].queues
     assert [job.func_name for job in queues['score'].jobs] == ['backend.rescore.cold_start_project']
-    assert queues['score'].name == 'lsal-score' and len(queues['train']) == 0
+    assert queues['score'].name == f'{env["QUEUE_NAME"]}-score' and len(queues['train']) == 0
 
 
 def test_each_task_type_scores_with_its_default_unless_the_project_or_strategy_names_one(env, monkeypatch):
@@ -241,8 +241,8 @@ def test_metrics_is_prometheus_text_that_every_web_process_adds_up(client, env):
     text = response.get_data(as_text=True)
     assert value(text, 'lsal_webhooks_total', action='ANNOTATION_CREATED') == 2
     assert value(text, 'lsal_labeled_annotations', project='1') == 2
-    assert value(text, 'lsal_queue_jobs', queue='lsal-score') == 0
-    assert value(text, 'lsal_failed_jobs', queue='lsal-train') == 0
+    assert value(text, 'lsal_queue_jobs', queue=f'{env["QUEUE_NAME"]}-score') == 0
+    assert value(text, 'lsal_failed_jobs', queue=f'{env["QUEUE_NAME"]}-train') == 0
     webhooks = dict(route='/webhook', method='POST', status=200)
     assert value(text, 'lsal_request_seconds_count', **webhooks) == 2
     assert value(text, 'lsal_request_seconds_bucket', **webhooks, le='60.0') == 2
