@@ -220,8 +220,8 @@ def _unlabeled_pages(label_studio, task_type):
 def _kept(task_type, tasks, outputs):
     """``{task id: output}`` worth keeping for judging the task's label later (see
     :meth:`~backend.project_state.ProjectState.keep_outputs`)."""
-    kept = {task['id']: task_type.kept_output(output) for task, output in zip(tasks, outputs) if output is not None}
-    return {task: output for task, output in kept.items() if output is not None}
+    return {task['id']: kept for task, output in zip(tasks, outputs)
+            if output is not None and (kept := task_type.kept_output(output)) is not None}
 
 
 def _as_one(pages):
