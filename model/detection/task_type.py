@@ -76,7 +76,7 @@ class ObjectDetection(ImageInput, TaskType):
     CONTROL = 'RectangleLabels'
     OBJECT = 'Image'
     STRATEGIES = DETECTION_STRATEGIES
-    DEFAULT_STRATEGY = 'margin'
+    DEFAULT_STRATEGY = 'least_confidence'
     OPTIONS = {'box_threshold': _fraction, 'max_boxes': _box_count}
     METRIC = 'map_50'
     HELD_OUT_GAUGES = {'map_50': 'map_50', 'map': 'map'}
