@@ -3,7 +3,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from strategies import BATCH_STRATEGIES, CLASS_STRATEGIES, COVERAGE_STRATEGIES, selection_scores, typiclust
+from strategies import (
+    BATCH_STRATEGIES,
+    CLASS_STRATEGIES,
+    COVERAGE_STRATEGIES,
+    POOL_RELATIVE_STRATEGIES,
+    selection_scores,
+    typiclust,
+)
 
 MC_PASSES = 20
 """Stochastic passes for BALD (last-layer MC dropout: cheap, the encoder runs once)."""
@@ -31,7 +38,7 @@ class Acquisition:
     @property
     def per_task(self):
         """Whether a task's score depends on that task alone: then a pool may be scored a page at a time."""
-        return self.strategy not in (*BATCH_STRATEGIES, *CLASS_STRATEGIES)
+        return self.strategy not in (*BATCH_STRATEGIES, *CLASS_STRATEGIES, *POOL_RELATIVE_STRATEGIES)
 
     @property
     def reads_labeled(self):

@@ -7,6 +7,7 @@ from strategies.cold_start import typiclust
 from strategies.detection import (
                                   DETECTION_STRATEGIES,
                                   DETECTION_THRESHOLD,
+                                  POOL_RELATIVE_STRATEGIES,
                                   consistency,
                                   image_uncertainty,
                                   score_detections,
@@ -46,6 +47,7 @@ __all__ = [
     'EmptyPoolError',
     'InvalidProbabilitiesError',
     'MC_STRATEGIES',
+    'POOL_RELATIVE_STRATEGIES',
     'SEQUENCE_STRATEGIES',
     'STOP_KAPPA',
     'STOP_WINDOW',

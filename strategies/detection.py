@@ -165,6 +165,11 @@ DETECTION_UNCERTAINTY_STRATEGIES = {
 }
 """Name -> ``(measure, aggregate)`` of :func:`image_uncertainty`; a name without suffix takes the max."""
 
+POOL_RELATIVE_STRATEGIES = tuple(name for name, (_, aggregate) in DETECTION_UNCERTAINTY_STRATEGIES.items()
+                                 if aggregate == 'sum')
+"""Strategies whose scores are relative to the images scored with them (a sum divided by the largest):
+a pool is scored at once, so that every score is on one scale."""
+
 DETECTION_STRATEGIES = (*DETECTION_UNCERTAINTY_STRATEGIES, 'consistency', *BATCH_STRATEGIES, 'random')
 """Every strategy name accepted by :func:`score_detections`."""
 
