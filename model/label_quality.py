@@ -12,6 +12,11 @@ from sklearn.multiclass import OneVsRestClassifier
 FOLDS = 5
 """Folds of the cross-validation."""
 
+CLEANLAB_JOBS = 1
+"""cleanlab's processes: one, in the caller's. By default it forks a pool per call, and a process whose
+PyTorch threads are running (a web process, an RQ worker, a test) can fork a child that never ends: a
+CI run hung in the pool's ``terminate``."""
+
 
 def classification_issues(given, probabilities, multi_label=False):
     """Quality of each label and whether confident learning finds it wrong.
@@ -28,10 +33,11 @@ def classification_issues(given, probabilities, multi_label=False):
     if multi_label:
         given = [list(labels) for labels in given]
         return (multilabel_quality_scores(given, probabilities),
-                find_multilabel_issues(given, probabilities, low_memory=False))
+                find_multilabel_issues(given, probabilities, low_memory=False, n_jobs=CLEANLAB_JOBS))
     given = np.asarray(given, dtype=np.int64)
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
-    return get_label_quality_scores(given, probabilities), find_label_issues(given, probabilities)
+    return (get_label_quality_scores(given, probabilities),
+            find_label_issues(given, probabilities, n_jobs=CLEANLAB_JOBS))
 
 
 def cross_validated_probabilities(features, given, num_classes, multi_label=False, seed=0):

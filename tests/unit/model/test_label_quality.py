@@ -1,4 +1,6 @@
 """Label issues from hand-built probabilities, where the wrong labels are known."""
+import multiprocessing.pool
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,16 @@ def test_classification_type_reads_labels_and_suggests():
 def test_averaged_takes_the_mean_where_both_exist_else_the_one_there_is():
     np.testing.assert_allclose(averaged([0.8, 0.2], [0.4, 0.6]), [0.6, 0.4])
     assert averaged(None, [0.4, 0.6]) == [0.4, 0.6] and averaged([0.8, 0.2], None) == [0.8, 0.2]
+
+
+@pytest.mark.parametrize('multi_label', [False, True])
+def test_confident_learning_runs_in_the_callers_process(monkeypatch, multi_label):
+    """A forked pool in a process with PyTorch threads running can hang for good (it did, in CI)."""
+    def no_pool(*args, **kwargs):
+        raise AssertionError('cleanlab started a process pool')
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, '__init__', no_pool)
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(3), size=60)
+    given = [[int(p.argmax())] for p in probabilities] if multi_label else probabilities.argmax(axis=1)
+    quality, issue = classification_issues(given, probabilities, multi_label=multi_label)
+    assert quality.shape == issue.shape == (60,)
