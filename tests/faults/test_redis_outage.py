@@ -18,7 +18,7 @@ RETRY_SECONDS = 2
 
 def queue_failing_job(redis, name):
     """Queue a job that fails once and is retried :data:`RETRY_SECONDS` later; returns it."""
-    queue = Queue(queue_name(Settings().queue_name, SCORE), connection=redis)
+    queue = Queue(queue_name(Settings.from_env().queue_name, SCORE), connection=redis)
     return queue.enqueue('tests.faults.jobs.fail_once', f'runs:{name}', retry=Retry(max=1, interval=RETRY_SECONDS))
 
 
