@@ -123,7 +123,7 @@ def detection_data(train, count, files):
     pool, _ = task_type.loaded([{'task': i, 'image': path} for i, path in enumerate(paths[train:])], reader)
     url = files(Path(paths[0]).parent)
     return Workload(payloads.BOX_CONFIG, examples, [task_type.model_input(example) for example in pool],
-                    [payloads.box_task(i, url(path)) for i, path in enumerate(paths[train:])],
+                    [payloads.box_task(example['task'], url(example['image'])) for example in pool],
                     payloads.box_predict, detection_forward, precisions=(False,), unit='images',
                     env=(('IMAGE_SIZE', str(SCENE_SIZE)),))
 
