@@ -7,7 +7,9 @@ connects the backend, publishes a MiniLM version fine-tuned on 20 other snippets
 re-scoring as training does, and runs it in a separate worker process (an RQ ``SimpleWorker``, so
 the job's memory is the process's own). Reports when Label Studio started serving the version
 (``served_after_seconds``), when every task carried it, and the worker's peak RSS. One size per
-run, so a session can run 10k and 100k separately; each writes its own JSON.
+run, so a session can run 10k and 100k separately; each writes its own JSON. Meanwhile an annotator
+opens tasks (``--reads-per-second``): every answer but 200 counts as an annotator-facing error, with the
+"database is locked" lines in Label Studio's log.
 """
 import argparse
 import json
@@ -15,9 +17,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
+import httpx
+import numpy as np
 import redis
 
 from benchmarks.label_studio_pool import LABEL_CONFIG, new_project, report
@@ -37,7 +43,37 @@ def work(queue_name):
     print(json.dumps({'peak_rss_mib': round(memory_mib()[1], 1)}))
 
 
-def run(tasks, redis_url, base_model):
+class AnnotatorProbe(threading.Thread):
+    """An annotator opening tasks while the pool is pushed: ``GET /api/tasks/<id>`` of a random task
+    ``per_second`` times a second, as Label Studio's editor does, counting each answer's status."""
+
+    def __init__(self, url, token, task_ids, per_second):
+        super().__init__(daemon=True)
+        self.url, self.token, self.task_ids, self.interval = url, token, task_ids, 1 / per_second
+        self.stopped = threading.Event()
+        self.statuses, self.seconds = Counter(), []
+
+    def run(self):
+        rng = np.random.default_rng(0)
+        with httpx.Client(base_url=self.url, headers={'Authorization': f'Token {self.token}'}, timeout=120) as client:
+            while not self.stopped.wait(self.interval):
+                started = time.monotonic()
+                try:
+                    status = client.get(f'/api/tasks/{rng.choice(self.task_ids)}').status_code
+                except httpx.TransportError as error:
+                    status = type(error).__name__
+                self.statuses[str(status)] += 1
+                self.seconds.append(time.monotonic() - started)
+
+    def figures(self):
+        """Reads, reads not answered 200, the statuses, and the median and slowest read in seconds."""
+        reads = sum(self.statuses.values())
+        return {'reads': reads, 'errors': reads - self.statuses['200'], 'statuses': dict(self.statuses),
+                'p50_seconds': round(float(np.median(self.seconds)), 3) if self.seconds else None,
+                'max_seconds': round(max(self.seconds), 3) if self.seconds else None}
+
+
+def run(tasks, redis_url, base_model, reads_per_second):
     from backend import create_app
     from backend.label_studio import LabelStudioProject
     from backend.project_state import ProjectState
@@ -75,11 +111,19 @@ def run(tasks, redis_url, base_model):
             ctx.store.save(state.id, 'v1', predictor, {})
             state.publish('v1', {'created_at': time.time(), 'metrics': {'evaluated': False}})
             published = time.monotonic()
+            task_ids = [task['id'] for page, _ in LabelStudioProject(server.url, server.token, pid).unlabeled_pages()
+                        for task in page]
+            annotator = AnnotatorProbe(server.url, server.token, task_ids, reads_per_second)
+            annotator.start()
             request_rescore(ctx, state, 'v1')
             worker = subprocess.run([sys.executable, '-m', 'benchmarks.rescore_scale', '--work',
                                      ctx.queues['score'].name], env={**os.environ, **env}, check=True,
                                     capture_output=True, text=True)
             carried = time.monotonic() - published
+            annotator.stopped.set()
+            annotator.join()
+            locked = (Path(folder) / 'label-studio.log').read_text(errors='replace').count('database is locked')
+            failed_jobs = ctx.queues['score'].failed_job_registry.count
             memory = json.loads(worker.stdout.strip().splitlines()[-1])
             summary = state.versions()['v1']
             counts = LabelStudioProject(server.url, server.token, pid).model_versions()
@@ -91,12 +135,16 @@ def run(tasks, redis_url, base_model):
     return {'tasks': tasks, 'import_seconds': round(imported, 1), 'strategy': strategy,
             'runtime': ctx.runtime.describe(), 'torch_threads': __import__('torch').get_num_threads(),
             'published_to_all_carried_seconds': round(carried, 1), 'rescore': summary.get('rescore'),
-            'predictions_of_v1': counts.get('v1'), 'label_studio_serves': serving, **memory}
+            'predictions_of_v1': counts.get('v1'), 'label_studio_serves': serving, 'failed_jobs': failed_jobs,
+            'push_settings': {name: os.environ[name] for name in ('PUSH_CHUNK', 'PUSH_PAUSE') if name in os.environ},
+            'annotator': annotator.figures(), 'database_locked_log_lines': locked, **memory}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--tasks', type=int, default=10_000)
+    parser.add_argument('--reads-per-second', type=float, default=4.0,
+                        help='how often the simulated annotator opens a task during the re-score')
     parser.add_argument('--redis', default='redis://127.0.0.1:6379/12')
     parser.add_argument('--out', default=None, help='write the figures as JSON here too')
     parser.add_argument('--work', metavar='QUEUE', help=argparse.SUPPRESS)
@@ -104,7 +152,7 @@ def main(argv=None):
     if args.work:
         return work(args.work)
     from model.transformer import default_text_model
-    report(run(args.tasks, args.redis, default_text_model()), args.out)
+    report(run(args.tasks, args.redis, default_text_model(), args.reads_per_second), args.out)
 
 
 if __name__ == '__main__':

@@ -27,6 +27,13 @@ HELD_OUT_GAUGES = {name: key for task_type in TASK_TYPES for name, key in task_t
 OPTIONS = {name: parse for task_type in TASK_TYPES for name, parse in task_type.OPTIONS.items()}
 """Every task type's options (:attr:`~model.task_type.TaskType.OPTIONS`): name -> parser."""
 
+WHY_NOT_LEARNED = {
+    'HyperTextLabels': 'no task type learns <HyperTextLabels>: Label Studio stores its regions as XPath ranges '
+                       'into the rendered HTML (start and end node paths with offsets), which this backend does not '
+                       'map exactly to the text it reads; <Labels> over a <Text> of the plain text is learned',
+}
+"""Control tags refused for a reason worth more than "no task type learns it": tag -> the reason."""
+
 PER_LABEL_GAUGES = {name: spec for task_type in TASK_TYPES for name, spec in task_type.PER_LABEL_GAUGES.items()}
 """Gauge name -> ``(metric key, label name, documentation)`` of the metrics given per label, over every type."""
 
@@ -102,7 +109,7 @@ def _learner(config, control):
     if control.get('visibleWhen') or control.get('whenTagName'):
         return None, 'shown only when another control has a value (visibleWhen / whenTagName)'
     if not any(t.CONTROL == control.tag for t in TASK_TYPES):
-        return None, f'no task type learns <{control.tag}>'
+        return None, WHY_NOT_LEARNED.get(control.tag, f'no task type learns <{control.tag}>')
     if ',' in (control.get('toName') or ''):
         return None, f'labels several objects at once (toName="{control.get("toName")}")'
     target = config.named(control.get('toName'))

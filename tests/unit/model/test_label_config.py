@@ -86,6 +86,9 @@ def test_choices_of_reads_this_control_only():
      r'<Labels name="l">: no task type learns <Labels> over <Image>'),
     ('<View><HyperText name="t" value="$t"/><Labels name="l" toName="t"><Label value="PER"/></Labels></View>',
      r'no task type learns <Labels> over <HyperText>'),
+    ('<View><HyperText name="h" value="$html"/><HyperTextLabels name="l" toName="h"><Label value="PER"/>'
+     '</HyperTextLabels></View>', r'<HyperTextLabels name="l">: no task type learns <HyperTextLabels>: Label '
+                                  r'Studio stores its regions as XPath ranges'),
     ('<View><Text name="t" value="$t"/></View>', 'nothing this backend learns .*: no control tag'),
     ('<View><Text name="t" value="$t"/><TextArea name="notes" toName="t"/></View>',
      r'<TextArea name="notes">: no task type learns <TextArea>'),
