@@ -22,10 +22,6 @@ logger = logging.getLogger(__name__)
 FIRST_PUSH = 1000
 """Lowest-scored predictions sent first; then Label Studio orders by the new version."""
 
-PUSH_CHUNK = 5000
-"""Predictions per import request after the first. Each request costs Label Studio seconds on a large
-project (3.6 s per request on a 10,000-task SQLite project), so few large ones."""
-
 COLD_START_RECHECK_SECONDS = 60
 """After a cold start found no task to score, ``/setup`` queues the next one after this many seconds."""
 
@@ -126,14 +122,18 @@ class Push:
 
     The first :data:`FIRST_PUSH` lowest-scored predictions go at once, and
     Label Studio then orders by the version: the next task it serves is
-    already this version's choice among them. The rest follows in chunks of
-    :data:`PUSH_CHUNK`.
+    already this version's choice among them. The rest follows in imports of
+    ``PUSH_CHUNK`` predictions, each after a pause of ``PUSH_PAUSE`` times as
+    long as the one before took: Label Studio's SQLite database answers
+    annotators in between.
     """
 
     def __init__(self, ctx, project, label_studio, version):
         self.label_studio = label_studio
         self.version = version
         self.uncertainty_sampling = bool(ctx.project_setting(project, 'uncertainty_sampling'))
+        self.chunk, self.pause = ctx.settings.push_chunk, ctx.settings.push_pause
+        self.last_import_seconds = 0.0
         self.waiting = []
         self.pushed = 0
         self.skipped = []
@@ -147,16 +147,16 @@ class Push:
                 self.skipped.append(f'task {task["id"]}: {reason}')
             self.waiting.append({**prediction, 'task': task['id']})
         if self.served_after is None:
-            self._send(FIRST_PUSH)
+            self._send(min(FIRST_PUSH, self.chunk))
             self._serve()
-        while len(self.waiting) >= PUSH_CHUNK:
-            self._send(PUSH_CHUNK)
+        while len(self.waiting) >= self.chunk:
+            self._send(self.chunk)
 
     def finish(self):
         """Push what waits. With no task left unlabeled the project keeps its version: Label Studio refuses
         a ``model_version`` it holds no prediction of (400), and has nothing left to order."""
         while self.waiting:
-            self._send(PUSH_CHUNK)
+            self._send(self.chunk)
         if self.served_after is None and self.pushed:
             self._serve()
 
@@ -171,7 +171,10 @@ class Push:
     def _send(self, size):
         self.waiting.sort(key=lambda row: row['score'])
         rows, self.waiting = self.waiting[:size], self.waiting[size:]
+        time.sleep(self.pause * self.last_import_seconds)
+        started = time.monotonic()
         self.label_studio.import_predictions(rows)
+        self.last_import_seconds = time.monotonic() - started
         self.pushed += len(rows)
 
     def _serve(self):

@@ -54,6 +54,13 @@ def _fraction(value):
     return number
 
 
+def _non_negative(value):
+    number = float(value)
+    if not number >= 0.0:
+        raise ValueError(f'expected a number >= 0, got {value!r}')
+    return number
+
+
 def _strategy(value):
     return check_strategy(str(value), STRATEGY_NAMES)
 
@@ -102,6 +109,8 @@ class Settings:
     min_eval_labels: int = 20
     publish_tolerance: float = 0.02
     uncertainty_sampling: bool = True
+    push_chunk: int = 5000
+    push_pause: float = 0.0
     leave_out_below: float = 0.0
     epochs: int = None
     batch_size: int = TrainingConfig.batch_size
@@ -206,6 +215,8 @@ _PARSERS = {
     'web_workers': _positive_int,
     'web_threads': _positive_int,
     'rescore_timeout': _positive_int,
+    'push_chunk': _positive_int,
+    'push_pause': _non_negative,
     'eval_fraction': _fraction,
     'publish_tolerance': _fraction,
     'leave_out_below': _fraction,

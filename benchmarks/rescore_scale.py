@@ -73,7 +73,14 @@ class AnnotatorProbe(threading.Thread):
                 'max_seconds': round(max(self.seconds), 3) if self.seconds else None}
 
 
-def run(tasks, redis_url, base_model, reads_per_second):
+def run_worker(queue_name, env):
+    """Run the jobs waiting on ``queue_name`` in a worker process of its own; returns its peak RSS figures."""
+    worker = subprocess.run([sys.executable, '-m', 'benchmarks.rescore_scale', '--work', queue_name],
+                            env={**os.environ, **env}, check=True, capture_output=True, text=True)
+    return json.loads(worker.stdout.strip().splitlines()[-1])
+
+
+def run(tasks, redis_url, base_model, reads_per_second, after_cold_start):
     from backend import create_app
     from backend.label_studio import LabelStudioProject
     from backend.project_state import ProjectState
@@ -103,28 +110,28 @@ def run(tasks, redis_url, base_model, reads_per_second):
             setup = {'project': f'{pid}.1795558552', 'schema': LABEL_CONFIG, 'hostname': server.url,
                      'access_token': server.token}
             assert app.test_client().post('/setup', json=setup).status_code == 200
+            if after_cold_start:  # the pool carries the cold start's scores, which the version's job deletes
+                run_worker(ctx.queues['score'].name, env)
             for queue in ctx.queues.values():
                 queue.empty()  # the cold start: not what is measured
+            previous = LabelStudioProject(server.url, server.token, pid).model_versions()
             state = ProjectState(client, str(pid))
             predictor = parse_label_config(LABEL_CONFIG).fine_tune(base_model, train, ctx.training_config(
                 parse_label_config(LABEL_CONFIG)), ctx.runtime)
             ctx.store.save(state.id, 'v1', predictor, {})
             state.publish('v1', {'created_at': time.time(), 'metrics': {'evaluated': False}})
-            published = time.monotonic()
             task_ids = [task['id'] for page, _ in LabelStudioProject(server.url, server.token, pid).unlabeled_pages()
                         for task in page]
             annotator = AnnotatorProbe(server.url, server.token, task_ids, reads_per_second)
             annotator.start()
+            published = time.monotonic()
             request_rescore(ctx, state, 'v1')
-            worker = subprocess.run([sys.executable, '-m', 'benchmarks.rescore_scale', '--work',
-                                     ctx.queues['score'].name], env={**os.environ, **env}, check=True,
-                                    capture_output=True, text=True)
+            memory = run_worker(ctx.queues['score'].name, env)
             carried = time.monotonic() - published
             annotator.stopped.set()
             annotator.join()
             locked = (Path(folder) / 'label-studio.log').read_text(errors='replace').count('database is locked')
             failed_jobs = ctx.queues['score'].failed_job_registry.count
-            memory = json.loads(worker.stdout.strip().splitlines()[-1])
             summary = state.versions()['v1']
             counts = LabelStudioProject(server.url, server.token, pid).model_versions()
             serving = api.project(pid)['model_version']
@@ -135,6 +142,8 @@ def run(tasks, redis_url, base_model, reads_per_second):
     return {'tasks': tasks, 'import_seconds': round(imported, 1), 'strategy': strategy,
             'runtime': ctx.runtime.describe(), 'torch_threads': __import__('torch').get_num_threads(),
             'published_to_all_carried_seconds': round(carried, 1), 'rescore': summary.get('rescore'),
+            'deleted_predictions': summary.get('deleted_predictions'),
+            'predictions_before': previous, 'predictions_after': counts,
             'predictions_of_v1': counts.get('v1'), 'label_studio_serves': serving, 'failed_jobs': failed_jobs,
             'push_settings': {name: os.environ[name] for name in ('PUSH_CHUNK', 'PUSH_PAUSE') if name in os.environ},
             'annotator': annotator.figures(), 'database_locked_log_lines': locked, **memory}
@@ -145,6 +154,9 @@ def main(argv=None):
     parser.add_argument('--tasks', type=int, default=10_000)
     parser.add_argument('--reads-per-second', type=float, default=4.0,
                         help='how often the simulated annotator opens a task during the re-score')
+    parser.add_argument('--after-cold-start', action='store_true',
+                        help="let the cold start score the pool first, so that the version's job also deletes "
+                             'those predictions, as in a real project')
     parser.add_argument('--redis', default='redis://127.0.0.1:6379/12')
     parser.add_argument('--out', default=None, help='write the figures as JSON here too')
     parser.add_argument('--work', metavar='QUEUE', help=argparse.SUPPRESS)
@@ -152,7 +164,8 @@ def main(argv=None):
     if args.work:
         return work(args.work)
     from model.transformer import default_text_model
-    report(run(args.tasks, args.redis, default_text_model(), args.reads_per_second), args.out)
+    report(run(args.tasks, args.redis, default_text_model(), args.reads_per_second,
+                   args.after_cold_start), args.out)
 
 
 if __name__ == '__main__':

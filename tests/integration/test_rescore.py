@@ -23,7 +23,7 @@ def app(env, monkeypatch, label_studio_server):
     monkeypatch.setenv('LABEL_STUDIO_API_KEY', label_studio_server.token)
     monkeypatch.setattr('backend.label_studio.PAGE_SIZE', 7)
     monkeypatch.setattr('backend.rescore.FIRST_PUSH', 5)
-    monkeypatch.setattr('backend.rescore.PUSH_CHUNK', 6)
+    monkeypatch.setenv('PUSH_CHUNK', '6')
     return create_app()
 
 

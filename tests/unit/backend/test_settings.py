@@ -69,6 +69,9 @@ def test_secrets_stay_out_of_repr():
     ({'IMAGE_SIZE': '4096'}, 'IMAGE_SIZE: expected a side in pixels from 32 to 1024'),
     ({'MAX_IMAGE_PIXELS': '0'}, 'MAX_IMAGE_PIXELS: expected an integer >= 1'),
     ({'PORT': 'abc'}, 'PORT'),
+    ({'PUSH_PAUSE': '-1'}, r"PUSH_PAUSE: expected a number >= 0, got '-1'"),
+    ({'PUSH_PAUSE': 'nan'}, 'PUSH_PAUSE: expected a number >= 0'),
+    ({'PUSH_CHUNK': '0'}, 'PUSH_CHUNK: expected an integer >= 1'),
     ({'PORT': '70000'}, 'PORT: expected a port from 1 to 65535'),
     ({'WORKERS': '0'}, 'WEB_WORKERS: expected an integer >= 1'),
 ])
