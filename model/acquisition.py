@@ -53,8 +53,9 @@ class Acquisition:
             return replace(self, labeled_counts=tuple(task_type.label_counts(examples)))
         return self
 
-    def score(self, predictor, texts, rng):
-        """Probabilities and scores (lower = label first) for ``texts``.
+    def score(self, predictor, texts, rng, **options):
+        """Probabilities and scores (lower = label first) for ``texts``; ``options`` go to the predictor's
+        ``scores`` (a detector's ``threshold``).
 
         Returns:
             ``(inference, scores)``: the predictor's inference (its
@@ -66,7 +67,7 @@ class Acquisition:
             labeled = predictor.embed(list(self.labeled_texts))
         counts = {'labeled_counts': self.labeled_counts} if self.strategy in CLASS_STRATEGIES else {}
         scores = predictor.scores(self.strategy, inference, rng, labeled_embeddings=labeled,
-                                  batch_size=self.batch_size or len(texts), **counts)
+                                  batch_size=self.batch_size or len(texts), **counts, **options)
         return inference, scores
 
 

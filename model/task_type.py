@@ -210,6 +210,10 @@ class TaskType(ABC):
     def metrics(self, outputs, examples):
         """Metrics of :meth:`outputs` against the labels of the same ``examples``."""
 
+    def score(self, predictor, inputs, acquisition, rng):
+        """``(inference, scores)`` of ``inputs`` by the :class:`~model.acquisition.Acquisition` ``acquisition``."""
+        return acquisition.score(predictor, inputs, rng)
+
     @abstractmethod
     def predict(self, predictor, texts, acquisition, rng):
         """Pre-annotations, scores and comparable outputs for ``texts``.

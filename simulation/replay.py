@@ -297,7 +297,7 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
                                   mc_passes=config.mc_passes).with_labeled(task_type, train)
         inputs = [task_type.model_input(examples[pool[i]]) for i in unlabeled]
         if out_of_sample is None and not config.clusters:
-            _, scores = acquisition.score(predictor, inputs, rng)
+            _, scores = task_type.score(predictor, inputs, acquisition, rng)
         else:
             _, scores, pool_outputs = task_type.predict(predictor, inputs, acquisition, rng)
             if out_of_sample is not None:

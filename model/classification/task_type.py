@@ -111,7 +111,7 @@ class Classification(TaskType):
 
     def predict(self, predictor, texts, acquisition, rng):
         """Outputs are class probabilities, ``(len(texts), num_classes)``."""
-        inference, scores = acquisition.score(predictor, texts, rng)
+        inference, scores = self.score(predictor, texts, acquisition, rng)
         results = [self._preannotation(choices) for choices in predictor.choices(inference.probabilities)]
         return results, scores, inference.probabilities
 

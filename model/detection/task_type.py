@@ -146,9 +146,14 @@ class ObjectDetection(ImageInput, TaskType):
                                  [_corners(o) for o in outputs], [_labels(o) for o in outputs],
                                  [[box[5] for box in o] for o in outputs])
 
+    def score(self, predictor, images, acquisition, rng):
+        """Scores an image from its detections that clear :attr:`box_threshold` (below it, from its best
+        candidate's confidence over the threshold)."""
+        return acquisition.score(predictor, images, rng, threshold=self.box_threshold)
+
     def predict(self, predictor, images, acquisition, rng):
         """Pre-annotates the boxes that clear :attr:`box_threshold`; outputs as :meth:`outputs`."""
-        inference, scores = acquisition.score(predictor, images, rng)
+        inference, scores = self.score(predictor, images, acquisition, rng)
         found = self._found(predictor, inference)
         results = [[self._region(image, box) for box in self._confident(boxes)] for image, boxes in zip(images, found)]
         return results, scores, found

@@ -126,7 +126,7 @@ class SpanLabeling(TaskType):
 
     def predict(self, predictor, texts, acquisition, rng):
         """Outputs are ``(start, end, label)`` spans per text."""
-        inference, scores = acquisition.score(predictor, texts, rng)
+        inference, scores = self.score(predictor, texts, acquisition, rng)
         found = self._configured(predictor.spans(texts, inference))
         results = [[self._region(text, span) for span in spans] for text, spans in zip(texts, found)]
         return results, scores, [[span[:3] for span in spans] for spans in found]

@@ -124,11 +124,13 @@ def test_a_bad_box_is_refused_naming_it_and_stored_boxes_stay(client, scenes, sc
 def test_box_threshold_and_max_boxes_are_project_options(client, trained, scenes, scene_server):
     paths, _ = scenes
     tasks = [payloads.box_task(400 + i, scene_server(path)) for i, path in enumerate(paths[80:90])]
+    default = [p['score'] for p in client.post('/predict', json=payloads.box_predict(tasks)).json['results']]
     setup = payloads.setup(PROJECT, payloads.BOX_CONFIG, extra_params={'box_threshold': 0.05, 'max_boxes': 2})
     assert client.post('/setup', json=setup).status_code == 200
     results = client.post('/predict', json=payloads.box_predict(tasks)).json['results']
     assert all(len(p['result']) <= 2 for p in results) and any(len(p['result']) == 2 for p in results)
     assert min(item['score'] for p in results for item in p['result']) < 0.5
+    assert [p['score'] for p in results] != default, 'the task scores follow the threshold too'
     refused = client.post('/setup', json=payloads.setup(PROJECT, payloads.BOX_CONFIG,
                                                         extra_params={'max_boxes': 0}))
     assert refused.status_code == 400
