@@ -1,7 +1,7 @@
 """From an annotation to Label Studio serving the new version's choice, in a real Label Studio 1.23.2.
 
     python -m benchmarks.loop_latency [--task-type text|detection] [--tasks 500] [--rounds 2]
-        [--labeled 90,190] [--deployment serve|start] [--out FILE]
+        [--labeled 90,190] [--deployment serve|start] [--out FILE] [--screenshot PNG]
 
 Imports ``--tasks`` tasks into a fresh Label Studio (SQLite): Rotten Tomatoes snippets (``text``), or
 ``mnist_boxes`` scenes of 128 px served over HTTP from loopback (``detection``, ``IMAGE_SIZE=128``),
@@ -14,7 +14,8 @@ backend reports that Label Studio serves the new version (its lowest-scored task
 polled every 0.2 s (Label Studio itself is left alone while timing). After each round ``/next`` is
 checked to be the unlabeled task with the version's lowest score. ``--labeled`` first brings the
 labeled count to each given number before the rounds that follow it (one round each, untimed labels,
-the backend left to settle), so that a round trains on about that many plus ten.
+the backend left to settle), so that a round trains on about that many plus ten. ``--screenshot``
+saves the project's status page after the last round, as a headless Chromium shows it (the README's).
 """
 import argparse
 import contextlib
@@ -35,6 +36,7 @@ from simulation.cli import DATASET_CACHE
 from simulation.datasets import rotten_tomatoes
 from simulation.detection_datasets import mnist_boxes
 from support import payloads
+from support.browser import headless_chromium
 from support.label_studio_api import Api
 from support.servers import LabelStudioServer, free_port, static_files, stop, wait_until_up
 
@@ -124,6 +126,7 @@ def main(argv=None):
     parser.add_argument('--deployment', choices=['serve', 'start'], default='serve')
     parser.add_argument('--redis', default='redis://127.0.0.1:6379/12')
     parser.add_argument('--out', default=None)
+    parser.add_argument('--screenshot', default=None, help="save the project's status page here (PNG)")
     args = parser.parse_args(argv)
     targets = [int(n) for n in args.labeled.split(',') if n] or [0] * args.rounds
     rounds = []
@@ -190,6 +193,10 @@ def main(argv=None):
                                'next_is_lowest': bool(scores) and scores.get(following['id']) == min(scores.values()),
                                'scored_tasks': len(scores)})
                 print(json.dumps(rounds[-1]), flush=True)
+            if args.screenshot:
+                with headless_chromium(height=1500) as browser:
+                    browser.get(f'{url}/status/{pid}')
+                    browser.save_screenshot(args.screenshot)
         finally:
             for process in processes:
                 stop(process)

@@ -1,9 +1,12 @@
 """The closed loop in a real Label Studio: annotate -> webhook -> fine-tune -> re-score -> next task."""
+import os
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import requests
 
+from support.browser import chromium_installed, headless_chromium
 from support.label_studio_api import Api, backend_project, current_scores, wait_for
 from support.payloads import LABEL_CONFIG
 from tests.prometheus import value
@@ -28,7 +31,7 @@ def label_next_tasks(api, project_id, count, labels_by_text):
     return served
 
 
-def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backend, bbc):
+def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backend, bbc, tmp_path):
     ls_url, token = label_studio
     backend_url, log = backend
     api = Api(ls_url, token)
@@ -102,3 +105,18 @@ def test_annotations_retrain_rescore_and_order_the_next_task(label_studio, backe
     assert agreement['stop_threshold'] == 0.99, 'STOP_AGREEMENT default'
     metrics = requests.get(f'{backend_url}/metrics', timeout=5).text
     assert value(metrics, 'lsal_model_agreement', project=pid, version=second, measure='cohen_kappa') is not None
+    if chromium_installed():
+        show_status_page(f'{backend_url}/status/{pid}', second, tmp_path)
+
+
+def show_status_page(url, serving, tmp_path):
+    """Open the healthy project's status page in a real browser, and keep what it shows: with
+    ``LSAL_STATUS_SCREENSHOT`` set, that is the README's screenshot."""
+    from selenium.webdriver.common.by import By
+    with headless_chromium(height=1500) as browser:
+        browser.get(url)
+        assert browser.find_element(By.ID, 'serving').text == serving
+        assert browser.find_element(By.ID, 'rescore').text == '40 / 40', 'the whole pool carries its scores'
+        screenshot = Path(os.environ.get('LSAL_STATUS_SCREENSHOT') or tmp_path / 'status.png')
+        browser.save_screenshot(str(screenshot))
+    assert screenshot.stat().st_size > 10_000

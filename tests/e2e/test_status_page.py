@@ -1,17 +1,13 @@
 """The status page: rendered from a real training's versions, and looked at in a real headless Chromium."""
-import os
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from support import payloads
+from support.browser import chromium_installed, headless_chromium
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM, CHROMEDRIVER = '/usr/bin/chromium', '/usr/bin/chromedriver'
 
 
 @pytest.fixture
@@ -53,32 +49,25 @@ def test_the_status_page_is_behind_basic_auth(env, monkeypatch):
     assert response.headers['WWW-Authenticate'].startswith('Basic')
 
 
-@pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+@pytest.mark.skipif(not chromium_installed(),
                     reason='Debian chromium and chromium-driver not installed (make test installs them)')
 def test_a_real_browser_shows_the_project_and_its_chart(app, trained, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     server = make_server('127.0.0.1', 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--window-size=1100,1400'):
-        options.add_argument(argument)
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
-        browser.get(f'http://127.0.0.1:{server.server_port}/status')
-        browser.find_element(By.LINK_TEXT, '1').click()
-        assert browser.find_element(By.ID, 'serving').text == trained[-1]
-        rows = browser.find_elements(By.CSS_SELECTOR, '#versions tr')
-        assert [row.find_element(By.TAG_NAME, 'code').text for row in rows[1:]] == trained[::-1]
-        chart = browser.find_element(By.CSS_SELECTOR, 'svg.chart')
-        assert chart.size['width'] > 300 and chart.size['height'] > 100, 'the chart is drawn'
-        assert len(chart.find_elements(By.CSS_SELECTOR, 'circle.line-0')) == 2
-        assert 'LabelStudioUnavailable' in browser.find_element(By.ID, 'queues').text
-        screenshot = Path(os.environ.get('LSAL_STATUS_SCREENSHOT') or tmp_path / 'status.png')  # the README's
-        browser.save_screenshot(str(screenshot))
-        assert screenshot.stat().st_size > 10_000
+        with headless_chromium() as browser:
+            browser.get(f'http://127.0.0.1:{server.server_port}/status')
+            browser.find_element(By.LINK_TEXT, '1').click()
+            assert browser.find_element(By.ID, 'serving').text == trained[-1]
+            rows = browser.find_elements(By.CSS_SELECTOR, '#versions tr')
+            assert [row.find_element(By.TAG_NAME, 'code').text for row in rows[1:]] == trained[::-1]
+            chart = browser.find_element(By.CSS_SELECTOR, 'svg.chart')
+            assert chart.size['width'] > 300 and chart.size['height'] > 100, 'the chart is drawn'
+            assert len(chart.find_elements(By.CSS_SELECTOR, 'circle.line-0')) == 2
+            assert 'LabelStudioUnavailable' in browser.find_element(By.ID, 'queues').text
+            screenshot = tmp_path / 'status.png'
+            browser.save_screenshot(str(screenshot))
+            assert screenshot.stat().st_size > 10_000
     finally:
-        browser.quit()
         server.shutdown()
