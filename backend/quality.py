@@ -5,9 +5,10 @@ Each annotation is judged by out-of-sample predictions of its task, by models th
 - ``held_out``: the current version's, on the tasks its training held out; else
 - ``pool``: the prediction of the last version that scored the task while it was unlabeled (kept at
   re-scoring, so it costs nothing);
-- and ``cross_validation``: a logistic regression on the pretrained encoder's embeddings, fitted on the
-  other folds of at most :data:`MAX_CROSS_VALIDATED` labeled tasks (the bound on this job's time: one
-  embedding pass over them and five small fits), those without another prediction first.
+- and, for the task types that can (classification), ``cross_validation``: a logistic regression on the
+  pretrained encoder's embeddings, fitted on the other folds of at most :data:`MAX_CROSS_VALIDATED`
+  labeled tasks (the bound on this job's time: one embedding pass over them and five small fits), those
+  without another prediction first. Boxes are judged by a version's predictions only.
 
 Where a task has a version's prediction and the cross-validation's, their probabilities are averaged
 (``held_out+cross_validation``, ``pool+cross_validation``): an early version alone is a weak judge.
@@ -96,7 +97,7 @@ def _suspects(task_type, annotations, outputs):
     judged = [e for e in annotations if e['task'] in outputs]
     if not judged:
         return {'reason': 'no out-of-sample prediction of any labeled task'}
-    quality, issue, suggested = task_type.label_issues(np.array([outputs[e['task']][0] for e in judged]), judged)
+    quality, issue, suggested = task_type.label_issues([outputs[e['task']][0] for e in judged], judged)
     sources = dict(Counter(outputs[e['task']][1] for e in judged))
     ranked = sorted(np.flatnonzero(issue), key=lambda i: quality[i])
     suspects = [{'task': judged[i]['task'], 'annotation': judged[i]['annotation'],
@@ -131,6 +132,8 @@ def _out_of_sample(ctx, project, task_type, version, labeled):
     kept = project.kept_outputs(e['task'] for e in labeled if e['task'] not in found)
     found.update({task: (output, 'pool', scored_by) for task, (scored_by, output) in kept.items()
                   if task_type.reads_output(output)})
+    if not task_type.CROSS_VALIDATES:
+        return found
     missing = [e for e in labeled if e['task'] not in found]
     rest = [e for e in labeled if e['task'] in found]
     folds, _ = task_type.loaded((missing + rest)[:MAX_CROSS_VALIDATED], ctx.reader)

@@ -113,7 +113,11 @@ class TaskType(ABC):
     """The key of an example that holds its labels (``choices``, ``spans``, ``boxes``)."""
 
     FINDS_LABEL_ISSUES = False
-    """Whether it implements :meth:`label_issues`, :meth:`cross_validated_outputs` and :meth:`kept_output`."""
+    """Whether it implements :meth:`label_issues` and :meth:`kept_output`."""
+
+    CROSS_VALIDATES = False
+    """Whether it implements :meth:`cross_validated_outputs` and :meth:`flipped`: without, only a version's
+    out-of-sample outputs judge its labels, and ``lsal simulate`` cannot measure label noise for it."""
 
     @classmethod
     @abstractmethod

@@ -33,6 +33,7 @@ class Classification(TaskType):
     CURVE_METRICS = ('accuracy', 'macro_f1')
     TARGET = 'choices'
     FINDS_LABEL_ISSUES = True
+    CROSS_VALIDATES = True
 
     @classmethod
     def from_config(cls, config, control):

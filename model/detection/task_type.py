@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from model.detection.boxes import clip_percent, region_percent
+from model.detection.label_issues import box_label_issues
 from model.detection.metrics import detection_metrics, matched_f1
 from model.detection.predictor import DetectionPredictor
 from model.detection.training import OBJECT_DETECTION, fine_tune_detector
@@ -59,6 +60,13 @@ def _box_count(value):
     return number
 
 
+KEPT_CONFIDENCE = 0.05
+"""Boxes of a pool task kept until it is labeled (its out-of-sample output) need this confidence."""
+
+KEPT_BOXES = 30
+"""Most boxes kept per pool task."""
+
+
 @dataclass(frozen=True)
 class ObjectDetection(ImageInput, TaskType):
     """RectangleLabels over an image.
@@ -84,6 +92,7 @@ class ObjectDetection(ImageInput, TaskType):
         'label_ap_50': ('per_class_50', 'label', 'Held-out AP at IoU 0.5 of each label for the current version.')}
     AGREEMENT = 'matched_box_f1'
     TARGET = 'boxes'
+    FINDS_LABEL_ISSUES = True
     CURVE_METRICS = ('map_50', 'map')
     BASE_MODEL = 'detection_model'
     # A fresh CenterNet head needs many steps: on mnist_boxes at 128 px (200 held-out scenes, one seed), 100
@@ -172,6 +181,22 @@ class ObjectDetection(ImageInput, TaskType):
             f1.append(matched_f1(_corners(mine), _labels(mine), _corners(theirs), _labels(theirs)))
         return float(np.mean(f1)) if f1 else float('nan')
 
+    def label_issues(self, outputs, examples):
+        """cleanlab's object-detection quality per image (:func:`~model.detection.label_issues.box_label_issues`)
+        from the boxes given and every box an out-of-sample model found; it suggests the boxes that clear
+        :attr:`box_threshold`."""
+        quality, issue = box_label_issues([self._normalised(e) for e in examples], outputs, self.labels)
+        suggested = [[self._percent(box) for box in self._confident(output)] for output in outputs]
+        return quality, issue, suggested
+
+    def reads_output(self, output):
+        return isinstance(output, list) and all(len(box) == 6 and box[4] in self.labels for box in output)
+
+    def kept_output(self, output):
+        """The :data:`KEPT_BOXES` likeliest boxes with a confidence of :data:`KEPT_CONFIDENCE` or more."""
+        return [[*(round(float(v), 4) for v in box[:4]), box[4], round(float(box[5]), 4)]
+                for box in output if box[5] >= KEPT_CONFIDENCE][:KEPT_BOXES]
+
     def training_notes(self, examples):
         return {'num_boxes': sum(len(e['boxes']) for e in examples),
                 'boxes_dropped': sum(e.get('dropped', 0) for e in examples),
@@ -207,6 +232,12 @@ class ObjectDetection(ImageInput, TaskType):
         Studio drops a whole prediction with another)."""
         found = predictor.detections(inference, 0.0, self.max_boxes)
         return [[box for box in boxes if box[4] in self.labels] for boxes in found]
+
+    @staticmethod
+    def _percent(box):
+        """A found box as an example's ``[x, y, width, height, label]`` in percent."""
+        x1, y1, x2, y2, label = box[:5]
+        return [round(100 * x1, 2), round(100 * y1, 2), round(100 * (x2 - x1), 2), round(100 * (y2 - y1), 2), label]
 
     def _confident(self, boxes):
         """The boxes that clear :attr:`box_threshold`."""

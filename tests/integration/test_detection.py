@@ -78,7 +78,8 @@ def test_boxes_train_publish_and_predict_skipping_broken_images(client, trained,
     assert all(p['result'] == [] and p['score'] == 1.0 for p in results[20:])
 
 
-def test_held_out_map_is_on_versions_and_metrics(client, run_jobs, scenes, scene_server, monkeypatch):
+def test_held_out_map_is_on_versions_and_metrics_and_judges_the_held_out_boxes(client, run_jobs, scenes,
+                                                                                scene_server, monkeypatch):
     monkeypatch.setenv('TRAIN_EVERY', '100')
     monkeypatch.setenv('IMAGE_SIZE', '128')
     monkeypatch.setenv('EVAL_FRACTION', '0.25')
@@ -98,6 +99,13 @@ def test_held_out_map_is_on_versions_and_metrics(client, run_jobs, scenes, scene
     version = listed['current']
     assert value(scrape, 'lsal_model_map_50', project=4, version=version) == pytest.approx(metrics['map_50'])
     assert value(scrape, 'lsal_model_map', project=4, version=version) == pytest.approx(metrics['map'])
+    report = client.get('/quality?project=4').json  # the quality job ran after publishing
+    assert report['version'] == version and 'reason' not in report
+    assert report['judged'] == metrics['num_eval'] and report['sources'] == {'held_out': metrics['num_eval']}
+    assert report['not_judged'] == 60 - metrics['num_eval'], 'boxes are not cross-validated'
+    for suspect in report['suspects']:
+        assert 0.0 <= suspect['quality'] <= 1.0 and suspect['source'] == 'held_out'
+        assert all(len(box) == 5 and box[4] in BOX_LABELS.values() for box in suspect['suggested'])
 
 
 @pytest.mark.parametrize('region, message', [
