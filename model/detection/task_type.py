@@ -235,9 +235,10 @@ class ObjectDetection(ImageInput, TaskType):
 
     @staticmethod
     def _percent(box):
-        """A found box as an example's ``[x, y, width, height, label]`` in percent."""
-        x1, y1, x2, y2, label = box[:5]
-        return [round(100 * x1, 2), round(100 * y1, 2), round(100 * (x2 - x1), 2), round(100 * (y2 - y1), 2), label]
+        """A normalised ``(x1, y1, x2, y2, label, ...)`` box as ``[x, y, width, height, label]`` in percent of
+        the image, clipped to it (an example's boxes, and a result item's value)."""
+        x1, y1, x2, y2 = (min(max(v * 100, 0.0), 100.0) for v in box[:4])
+        return [round(x1, 4), round(y1, 4), round(x2 - x1, 4), round(y2 - y1, 4), box[4]]
 
     def _confident(self, boxes):
         """The boxes that clear :attr:`box_threshold`."""
@@ -245,10 +246,9 @@ class ObjectDetection(ImageInput, TaskType):
 
     def _region(self, image, box):
         """A Label Studio ``rectanglelabels`` result item for a normalised ``(x1, y1, x2, y2, label, score)``."""
-        x1, y1, x2, y2, label, score = box
-        x1, y1, x2, y2 = (min(max(v * 100, 0.0), 100.0) for v in (x1, y1, x2, y2))
+        x, y, width, height, label = self._percent(box)
         return {'from_name': self.from_name, 'to_name': self.to_name, 'type': 'rectanglelabels',
                 'original_width': image.width, 'original_height': image.height, 'image_rotation': 0,
-                'value': {'x': round(x1, 4), 'y': round(y1, 4), 'width': round(x2 - x1, 4),
-                          'height': round(y2 - y1, 4), 'rotation': 0, 'rectanglelabels': [label]},
-                'score': round(float(score), 4)}
+                'value': {'x': x, 'y': y, 'width': width, 'height': height, 'rotation': 0,
+                          'rectanglelabels': [label]},
+                'score': round(float(box[5]), 4)}
