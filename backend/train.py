@@ -100,6 +100,7 @@ def _train(ctx, project, token):
     if held_out:
         metrics = {'evaluated': True, 'eval_fraction': ctx.settings.eval_fraction,
                    **task_type.evaluate(predictor, held_out)}
+    predictor, metrics, verdict = _verdict(ctx, project, task_type, predictor, held_out, metrics)
     version = project.new_version_name()
     summary = {
         'version': version,
@@ -115,7 +116,7 @@ def _train(ctx, project, token):
         'train_seconds': round(train_seconds, 2),
         'runtime': ctx.runtime.describe(),
         'metrics': metrics,
-        **_verdict(ctx, project, task_type, predictor, held_out, metrics),
+        **verdict,
     }
     if not project.renew_training(token, LEASE_SECONDS):
         return _skipped(project, 'lost the training lease while training (Redis away over '
@@ -140,9 +141,11 @@ def _train(ctx, project, token):
 
 
 def _verdict(ctx, project, task_type, candidate, held_out, metrics):
-    """``{'status': 'published'}``, or ``rejected`` with the reason when the candidate's held-out metric is
-    below the current version's, on the same held-out tasks, by more than ``PUBLISH_TOLERANCE`` and more
-    than chance on that many tasks.
+    """``(candidate, metrics, verdict)``: the verdict is ``{'status': 'published'}``, or ``rejected`` with the
+    reason when the candidate's held-out metric is below the current version's, on the same held-out tasks, by
+    more than ``PUBLISH_TOLERANCE`` and more than chance on that many tasks. Before that, the task type may
+    keep parts of the current version (:meth:`~model.task_type.TaskType.merged`: a control whose new model
+    is worse), which changes the candidate and its metrics.
 
     The two are compared only where the current version never trained on those tasks: it was itself
     evaluated, holding out at least today's ``EVAL_FRACTION`` (the split hashes task ids, so it held out
@@ -150,29 +153,36 @@ def _verdict(ctx, project, task_type, candidate, held_out, metrics):
     judged on tasks it learned by heart.
     """
     current = project.current_version()
+    published = {'status': VersionStatus.PUBLISHED}
     if not metrics['evaluated'] or current is None:
-        return {'status': VersionStatus.PUBLISHED}
+        return candidate, metrics, published
     serving_metrics = project.versions().get(current, {}).get('metrics', {})
     if not serving_metrics.get('evaluated') or serving_metrics.get('eval_fraction', 0) < metrics['eval_fraction']:
-        return {'status': VersionStatus.PUBLISHED,
-                'not_compared': f'{current} trained on some of the tasks held out now'}
+        return candidate, metrics, {**published, 'not_compared': f'{current} trained on some of the tasks held out now'}
     try:
         serving = ctx.models.get(project.id, current)
     except ModelNotFoundError:
-        return {'status': VersionStatus.PUBLISHED}
+        return candidate, metrics, published
     if not serving.card.comparable(candidate.card):
-        return {'status': VersionStatus.PUBLISHED}
+        return candidate, metrics, published
     name = task_type.METRIC
-    baseline = task_type.evaluate(serving, held_out)[name]
-    # On few held-out tasks a metric moves by chance: about 1/sqrt(n) at two standard errors.
-    margin = max(ctx.settings.publish_tolerance, 1 / math.sqrt(len(held_out)))
-    compared = {'compared_with': current, f'current_{name}': baseline, 'reject_margin': round(margin, 4)}
-    if metrics[name] < baseline - margin:
-        return {'status': VersionStatus.REJECTED, **compared,
-                'reason': f'held-out {name} {metrics[name]:.4f} is below {current}\'s {baseline:.4f} on the same '
-                          f'{len(held_out)} tasks by more than {margin:.4f} (PUBLISH_TOLERANCE='
-                          f'{ctx.settings.publish_tolerance}, or 1/sqrt({len(held_out)}) where larger)'}
-    return {'status': VersionStatus.PUBLISHED, **compared}
+    serving_metrics = task_type.evaluate(serving, held_out)
+
+    def margin(num_held_out):
+        # On few held-out tasks a metric moves by chance: about 1/sqrt(n) at two standard errors.
+        return max(ctx.settings.publish_tolerance, 1 / math.sqrt(num_held_out))
+
+    candidate, metrics, kept = task_type.merged(candidate, serving, metrics, serving_metrics, margin)
+    baseline = serving_metrics[name]
+    compared = {'compared_with': current, f'current_{name}': baseline, 'reject_margin': round(margin(len(held_out)), 4),
+                **({'kept_from_current': kept} if kept else {})}
+    if metrics[name] < baseline - margin(len(held_out)):
+        return candidate, metrics, {
+            'status': VersionStatus.REJECTED, **compared,
+            'reason': f'held-out {name} {metrics[name]:.4f} is below {current}\'s {baseline:.4f} on the same '
+                      f'{len(held_out)} tasks by more than {margin(len(held_out)):.4f} (PUBLISH_TOLERANCE='
+                      f'{ctx.settings.publish_tolerance}, or 1/sqrt({len(held_out)}) where larger)'}
+    return candidate, metrics, {**published, **compared}
 
 
 def _split(settings, examples, task_type):

@@ -124,6 +124,11 @@ class TaskType(ABC):
     def from_config(cls, config, control):
         """The type for ``control`` (an element of ``config``, a :class:`LabelConfig`)."""
 
+    @property
+    def served_controls(self):
+        """The one-control types it serves: itself (several for :class:`~model.multi_control.MultiControl`)."""
+        return (self,)
+
     def configured(self, options):
         """This type with the values of its :attr:`OPTIONS` that ``options`` (a dict of any settings) holds."""
         return replace(self, **{name: value for name, value in options.items() if name in self.OPTIONS})
@@ -213,6 +218,13 @@ class TaskType(ABC):
     @abstractmethod
     def metrics(self, outputs, examples):
         """Metrics of :meth:`outputs` against the labels of the same ``examples``."""
+
+    def merged(self, candidate, serving, metrics, serving_metrics, margin):
+        """``(candidate, metrics, kept)``: what the publish gate judges after keeping parts of the ``serving``
+        predictor where the candidate's are worse (``kept``: part -> why), given both predictors' held-out
+        metrics and ``margin(number held out)``, the drop a metric may show by chance. One control: the
+        candidate as it is."""
+        return candidate, metrics, {}
 
     def score(self, predictor, inputs, acquisition, rng):
         """``(inference, scores)`` of ``inputs`` by the :class:`~model.acquisition.Acquisition` ``acquisition``."""

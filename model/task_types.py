@@ -7,6 +7,7 @@ from model.detection import ObjectDetection
 from model.exceptions import ModelNotFoundError
 from model.image_classification import ImageClassification
 from model.label_config import LabelConfig, LabelConfigError
+from model.multi_control import MultiControl
 from model.spans import SpanLabeling
 from model.task_type import AnnotationRejected, Reader, TaskType
 from model.text_classification import ChatClassification, DialogueClassification, TextClassification
@@ -24,7 +25,7 @@ WEIGHT_SETTINGS = {task_type.BASE_MODEL: task_type.default_weights for task_type
 HELD_OUT_GAUGES = {name: key for task_type in TASK_TYPES for name, key in task_type.HELD_OUT_GAUGES.items()}
 """Gauge name (``lsal_model_<name>``) -> key of a version's held-out metrics, over every type."""
 
-OPTIONS = {name: parse for task_type in TASK_TYPES for name, parse in task_type.OPTIONS.items()}
+OPTIONS = {name: parse for task_type in (*TASK_TYPES, MultiControl) for name, parse in task_type.OPTIONS.items()}
 """Every task type's options (:attr:`~model.task_type.TaskType.OPTIONS`): name -> parser."""
 
 WHY_NOT_LEARNED = {
@@ -44,7 +45,7 @@ def model_class(kind):
     Raises:
         ModelNotFoundError: no task type trains versions of ``kind``.
     """
-    for task_type in TASK_TYPES:
+    for task_type in (*TASK_TYPES, MultiControl):
         if task_type.NAME == kind:
             return task_type.MODEL
     raise ModelNotFoundError(f'kind: no task type loads versions of kind {kind!r}; '
@@ -59,10 +60,12 @@ def _served():
 def parse_label_config(xml):
     """The :class:`TaskType` instance that serves a labeling config, with what else it holds as ``ignored``.
 
-    The first control, in config order, that a task type learns over the object
-    it points at, labeled once per task (not ``perRegion``, not shown only
-    when another control has a value), is served. Every other control, and
-    every object no served control points at, is ignored with its reason.
+    Every control that a task type learns over the object it points at, labeled
+    once per task (not ``perRegion``, not shown only when another control has a
+    value), is served, if it labels the same object as the first served one (in
+    config order). Two or more served controls make a :class:`MultiControl`.
+    Every other control, and every object no served control points at, is
+    ignored with its reason.
 
     Raises:
         LabelConfigError: the XML does not parse or is too large, two controls
@@ -71,21 +74,26 @@ def parse_label_config(xml):
     """
     config = LabelConfig(xml)
     _check_names(config)
-    served, ignored = None, []
+    served, ignored = [], []
     for control in config.controls:
         task_type, reason = _learner(config, control)
-        if task_type is not None and served is None:
+        if task_type is not None and served and control.get('toName') != served[0].to_name:
+            reason = (f'labels <{config.named(control.get("toName")).tag} name="{control.get("toName")}">; the '
+                      f'controls served label one object, <{served[0].OBJECT} name="{served[0].to_name}">')
+        elif task_type is not None:
             try:
-                served = task_type.from_config(config, control)
+                served.append(task_type.from_config(config, control))
                 continue
             except LabelConfigError as error:
                 reason = str(error).removeprefix('label_config: ')
-        ignored.append(f'{_named(control)}: {reason or f"one control is served per project, {_named_served(served)}"}')
-    if served is None:
+        ignored.append(f'{_named(control)}: {reason}')
+    if not served:
         raise LabelConfigError(f'label_config: nothing this backend learns ({_served()}): '
                                f'{"; ".join(ignored) or "no control tag"}')
-    ignored += [f'{_named(o)}: no served control labels it' for o in config.objects if o.get('name') != served.to_name]
-    return replace(served, ignored=tuple(ignored))
+    ignored += [f'{_named(o)}: no served control labels it' for o in config.objects
+                if o.get('name') != served[0].to_name]
+    task_type = served[0] if len(served) == 1 else MultiControl.of(served)
+    return replace(task_type, ignored=tuple(ignored))
 
 
 def _check_names(config):
@@ -124,11 +132,8 @@ def _named(element):
     return f'<{element.tag} name="{element.get("name")}">' if element.get('name') else f'<{element.tag}>'
 
 
-def _named_served(task_type):
-    return f'<{task_type.CONTROL} name="{task_type.from_name}"> is'
-
 
 __all__ = ['HELD_OUT_GAUGES', 'OPTIONS', 'PER_LABEL_GAUGES', 'STRATEGY_NAMES', 'TASK_TYPES', 'WEIGHT_SETTINGS',
-           'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'ObjectDetection', 'Reader',
+           'AnnotationRejected', 'ImageClassification', 'LabelConfigError', 'MultiControl', 'ObjectDetection', 'Reader',
            'ChatClassification', 'DialogueClassification', 'SpanLabeling', 'TaskType',
            'TextClassification', 'model_class', 'parse_label_config']

@@ -15,7 +15,7 @@ HEADER = f"""# Label Studio's template gallery
 
 What this backend does with each of the {{count}} labeling configs that Label Studio {LABEL_STUDIO_VERSION} ships
 (`label_studio/annotation_templates/**/config.yml`): **served** (every tag learned or shown), **partly
-served** (one control learned, the tags named ignored, with the reason), or **refused** at `/setup` with
+served** (the controls named learned, the tags named ignored, with the reason), or **refused** at `/setup` with
 a 422 and the reason (for a config with nothing learned, the 422 also lists what is: `<Choices>`
 over `<Text>`, `<Paragraphs>`, `<Chat>` or `<Image>`, `<Labels>` over `<Text>`, `<RectangleLabels>` over
 `<Image>`). {{served}} of {{count}} are served or partly served. `tests/integration/test_gallery.py` fails
@@ -48,7 +48,7 @@ def verdict(config):
     except LabelConfigError as error:
         reason = str(error).removeprefix('label_config: ')
         return 'refused', '', reason.split('): ', 1)[1] if reason.startswith(NOTHING_LEARNED) else reason
-    learned = f'{task_type.NAME}: <{task_type.CONTROL} name="{task_type.from_name}">'
+    learned = ', '.join(f'{t.NAME}: <{t.CONTROL} name="{t.from_name}">' for t in task_type.served_controls)
     return ('partly served' if task_type.ignored else 'served'), learned, '; '.join(task_type.ignored)
 
 

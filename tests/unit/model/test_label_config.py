@@ -125,7 +125,8 @@ def test_what_is_not_learned_is_ignored_with_its_reason_and_the_first_served_con
         '<TextArea name="notes" toName="context" perRegion="true"/></View>')
     assert isinstance(config, SpanLabeling) and (config.from_name, config.field) == ('answer', 'c')
     assert config.ignored == (
-        '<Choices name="ok">: one control is served per project, <Labels name="answer"> is',
+        '<Choices name="ok">: labels <Text name="question">; the controls served label one object, '
+        '<Text name="context">',
         '<Choices name="why">: shown only when another control has a value (visibleWhen / whenTagName)',
         '<Rating name="stars">: no task type learns <Rating>',
         '<TextArea name="notes">: labels regions (perRegion), not the task',
