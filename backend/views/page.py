@@ -64,7 +64,9 @@ def _summary(project):
             'trained_ago': _ago(serving['created_at']) if serving else None,
             'labeled': project.count_examples(), 'pending': project.pending(), 'versions': versions[::-1],
             'stop': agreement.get('stabilized'), 'setup_error': project.setup_error(),
-            'ignored': task_type.ignored if task_type else ()}
+            'ignored': task_type.ignored if task_type else (),
+            'controls': [f'<{t.CONTROL} name="{t.from_name}"> ({t.NAME}, {t.METRIC})'
+                         for t in (task_type.served_controls if task_type else ())]}
 
 
 def _queues(ctx, job_marker=''):

@@ -84,6 +84,9 @@ def test_each_control_trains_on_what_fills_it_and_predictions_hold_every_control
         assert all(item['to_name'] == 'article' and item['type'] == 'choices' for item in result['result'])
         assert result['score'] == pytest.approx(min(margins['desk'][i], margins['size'][i]), abs=1e-5)
 
+    page = client.get('/status/7').get_data(as_text=True)
+    assert 'Learned, one model each: &lt;Choices name=&#34;desk&#34;&gt; (text_classification, accuracy)' in page
+
     assert setup(client, strategy='margin', combine='mean').status_code == 200
     for i, result in enumerate(predict(client, texts)):
         assert result['score'] == pytest.approx((margins['desk'][i] + margins['size'][i]) / 2, abs=1e-5)
