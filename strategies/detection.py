@@ -249,18 +249,24 @@ def score_detections(name, class_probabilities, boxes, confidences, rng, *, flip
 
 
 def _candidates(class_probabilities, confidences, name, confidences_name):
-    """Every candidate of the pool: probabilities ``(num_boxes, num_classes)``, confidences, boxes per image."""
+    """Every candidate of the pool: probabilities ``(num_boxes, num_classes)``, confidences, boxes per image.
+
+    With one class, a box is sure of its class and its doubt is whether it is an object at all: its
+    probabilities are ``(confidence, 1 - confidence)``.
+    """
     arrays = [np.asarray(p, dtype=np.float64) for p in class_probabilities]
     for i, a in enumerate(arrays):
-        if a.ndim != 2 or a.shape[1] < 2 or a.shape[1] != arrays[0].shape[1]:
-            raise InvalidProbabilitiesError(f'{name}[{i}]: expected shape (num_boxes, num_classes >= 2) '
+        if a.ndim != 2 or a.shape[1] < 1 or a.shape[1] != arrays[0].shape[1]:
+            raise InvalidProbabilitiesError(f'{name}[{i}]: expected shape (num_boxes, num_classes) '
                                             f'agreeing with {name}[0] {arrays[0].shape}, got {a.shape}')
     lengths = np.array([len(a) for a in arrays], dtype=np.int64)
-    p = check_probabilities(np.concatenate(arrays) if arrays else np.zeros((0, 2)))
     c = _per_box(confidences, lengths, confidences_name, ())
     if np.any((c < 0) | (c > 1)):
         raise InvalidProbabilitiesError(f'{confidences_name}: every confidence must lie in [0, 1]')
-    return p, c, lengths
+    p = np.concatenate(arrays) if arrays else np.zeros((0, 2))
+    if p.shape[1] == 1 and np.allclose(p, 1.0):
+        p = np.stack([c, 1.0 - c], axis=1)
+    return check_probabilities(p), c, lengths
 
 
 def _boxes(boxes, lengths, name):

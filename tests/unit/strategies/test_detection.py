@@ -177,7 +177,7 @@ def test_badge_takes_gradients_from_detections_only():
 
 @pytest.mark.parametrize('bad, message', [
     ([np.array([0.5, 0.5])], r'class_probabilities\[0\]: expected shape'),
-    ([np.array([[1.0]])], 'num_classes >= 2'),
+    ([np.zeros((1, 0))], r'expected shape \(num_boxes, num_classes\)'),
     ([np.array([[0.5, 0.5]]), np.array([[1.0, 0.0, 0.0]])], r'class_probabilities\[1\]: .* agreeing with'),
     ([np.array([[0.7, 0.7]])], 'sum to 1'),
     ([np.array([[1.5, -0.5]])], 'non-negative'),
@@ -187,6 +187,16 @@ def test_rejects_what_is_not_a_distribution_per_box(bad, message):
     confidences = [np.ones(len(np.atleast_2d(p))) for p in bad]
     with pytest.raises(InvalidProbabilitiesError, match=message):
         image_uncertainty(bad, confidences)
+
+
+def test_one_class_scores_the_doubt_whether_a_box_is_an_object():
+    # One label: each box's class is certain; 0.55 is a coin flip whether it is an object at all, 0.95 is not.
+    p = [np.array([[1.0]]), np.array([[1.0]])]
+    c = [np.array([0.55]), np.array([0.95])]
+    margins = image_uncertainty(p, c, 'margin', threshold=0.5)
+    assert margins == pytest.approx([0.1, 0.9])
+    assert score_detections('least_confidence', p, [np.array([[0.0, 0.0, 0.5, 0.5]])] * 2, c,
+                            np.random.default_rng(0), threshold=0.5) == pytest.approx([0.1, 0.9]), 'two-way: as margin'
 
 
 def test_rejects_confidences_outside_the_unit_interval():
