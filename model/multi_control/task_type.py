@@ -122,13 +122,6 @@ class MultiControl(TaskType):
                 found[part.from_name] = example
         return {'task': found[next(iter(found))]['task'], 'controls': found} if found else None
 
-    def example_of(self, annotation, task, reader):
-        example = super().example_of(annotation, task, reader)
-        if example is not None:
-            for sub in example['controls'].values():
-                sub['annotator'] = example['annotator']
-        return example
-
     def holds(self, example):
         return any(p.from_name in example.get('controls', {}) and p.holds(example['controls'][p.from_name])
                    for p in self.parts)
