@@ -229,11 +229,6 @@ class MultiControl(TaskType):
         scores = COMBINE_RULES[self.combine](np.array(columns)) if columns else np.full(len(inputs), UNSCORED)
         return results, scores, outputs
 
-    def score(self, predictor, inputs, acquisition, rng):
-        """``(outputs, scores)`` as :meth:`predict` gives them."""
-        _, scores, outputs = self.predict(predictor, inputs, acquisition, rng)
-        return outputs, scores
-
     def outputs(self, predictor, inputs):
         outputs = [{} for _ in inputs]
         for part in self.parts:
