@@ -69,7 +69,7 @@ def rescore_project(project_id, version):
     project.update_version(version, rescore=summary)
     RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
     # Both after the scores are in: deleting many old predictions takes Label Studio a while.
-    deleted = _delete_old_predictions(project, label_studio, version)
+    deleted = _delete_old_predictions(project, label_studio, version) if ctx.settings.delete_old_predictions else {}
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
     project.update_version(version, agreement=agreement, deleted_predictions=deleted)
     request_quality(ctx, project)

@@ -111,6 +111,7 @@ class Settings:
     uncertainty_sampling: bool = True
     push_chunk: int = 5000
     push_pause: float = 0.0
+    delete_old_predictions: bool = True
     leave_out_below: float = 0.0
     epochs: int = None
     batch_size: int = TrainingConfig.batch_size

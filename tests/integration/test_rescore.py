@@ -141,3 +141,12 @@ def test_a_pool_labeled_to_the_last_task_is_rescored_without_switching_versions(
     rescore = ProjectState(redis, str(pid)).versions()[version]['rescore']
     assert rescore['done'] and rescore['pushed'] == 0 and rescore['served_after_seconds'] is None
     assert len(FailedJobRegistry(queue=ctx.queues['score'])) == 0
+
+
+def test_old_predictions_stay_when_deleting_them_is_off(client, app, run_jobs, label_studio_server, bbc, redis,
+                                                        monkeypatch):
+    monkeypatch.setenv('DELETE_OLD_PREDICTIONS', 'false')
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
+    versions = api.call('GET', f'/api/projects/{pid}/model-versions')
+    assert versions == {'cold-start': POOL, version: POOL}, 'the cold start\'s predictions kept'
+    assert ProjectState(redis, str(pid)).versions()[version]['deleted_predictions'] == {}
