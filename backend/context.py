@@ -79,7 +79,7 @@ class Context:
 
     def base_model(self, task_type):
         """The pretrained model the task type fine-tunes (``BASE_MODEL`` for text, ``IMAGE_MODEL`` for images)."""
-        return self.settings.weight(task_type.BASE_MODEL)
+        return task_type.pretrained_model(self.settings.weight)
 
     def task_type(self, project):
         """The project's :class:`~model.task_type.TaskType` with its options (None before any label config)."""

@@ -275,7 +275,7 @@ def _agreement(ctx, project, version, predictor, sample, task_type):
         before = ctx.models.get(project.id, previous)
     except ModelNotFoundError:
         return None
-    if not before.card.comparable(predictor.card):
+    if not task_type.comparable(before, predictor):
         return None
     inputs, _ = task_type.read([task for task, _ in items], ctx.reader)
     now = [output for (_, output), x in zip(items, inputs) if x is not None]

@@ -163,7 +163,7 @@ def _verdict(ctx, project, task_type, candidate, held_out, metrics):
         serving = ctx.models.get(project.id, current)
     except ModelNotFoundError:
         return candidate, metrics, published
-    if not serving.card.comparable(candidate.card):
+    if not task_type.comparable(serving, candidate):
         return candidate, metrics, published
     name = task_type.METRIC
     serving_metrics = task_type.evaluate(serving, held_out)

@@ -133,6 +133,14 @@ class TaskType(ABC):
         """This type with the values of its :attr:`OPTIONS` that ``options`` (a dict of any settings) holds."""
         return replace(self, **{name: value for name, value in options.items() if name in self.OPTIONS})
 
+    def pretrained_model(self, weight):
+        """The pretrained model it fine-tunes: ``weight(setting name)`` of :attr:`BASE_MODEL`."""
+        return weight(self.BASE_MODEL)
+
+    def comparable(self, predictor, other):
+        """Whether two versions' predictors can be compared on held-out tasks and by their outputs."""
+        return predictor.card.comparable(other.card)
+
     @classmethod
     def training_config(cls, **settings):
         """The :class:`~model.training.TrainingConfig` of :attr:`RECIPE`, with the ``settings`` not None."""

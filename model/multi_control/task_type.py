@@ -69,10 +69,6 @@ class MultiControl(TaskType):
         return self.parts[0].OBJECT
 
     @property
-    def BASE_MODEL(self):  # noqa: N802
-        return self.parts[0].BASE_MODEL
-
-    @property
     def STRATEGIES(self):  # noqa: N802
         """Those every control scores with, but the ones that read the labeled set (each control has its own)."""
         return tuple(s for s in self.parts[0].STRATEGIES if all(s in p.STRATEGIES for p in self.parts)
@@ -90,6 +86,15 @@ class MultiControl(TaskType):
 
     def default_weights(self):
         return self.parts[0].default_weights()
+
+    def pretrained_model(self, weight):
+        """Each control's pretrained model: control name -> model (``DETECTION_MODEL`` for boxes beside
+        ``IMAGE_MODEL`` for Choices)."""
+        return {p.from_name: p.pretrained_model(weight) for p in self.parts}
+
+    def comparable(self, predictor, other):
+        """Whether one control at least has a model in both that serves it as configured now."""
+        return any(self._model_of(predictor, p) and self._model_of(other, p) for p in self.parts)
 
     def configured(self, options):
         combine = options.get('combine', self.combine)
@@ -162,7 +167,8 @@ class MultiControl(TaskType):
         for part in self.parts:
             mine = self._part_examples(part, examples)
             if not part.untrainable(mine):
-                parts[part.from_name] = part.fine_tune(base_model, mine, training[part.from_name], runtime)
+                parts[part.from_name] = part.fine_tune(base_model[part.from_name], mine, training[part.from_name],
+                                                       runtime)
         return ControlModels(parts, runtime)
 
     def training_notes(self, examples):
@@ -180,31 +186,35 @@ class MultiControl(TaskType):
         metrics = {}
         for part in self.parts:
             mine = self._part_examples(part, examples)
-            if part.from_name in predictor.parts and mine:
-                metrics[part.from_name] = {'num_held_out': len(mine),
-                                           **part.evaluate(predictor.parts[part.from_name], mine)}
+            if (model := self._model_of(predictor, part)) and mine:
+                metrics[part.from_name] = {'num_held_out': len(mine), **part.evaluate(model, mine)}
         return self._with_mean(metrics)
 
     def merged(self, candidate, serving, metrics, serving_metrics, margin):
         """The candidate with each control whose held-out metric fell below the serving version's by more than
-        ``margin(number held out)`` replaced by the serving version's model; with the metrics and, per control
-        kept back, the reason."""
+        ``margin(number held out)`` replaced by the serving version's model, and each control the candidate has
+        no model for taken from the serving version; with the metrics and, per control kept, the reason. The
+        mean metric covers the controls ``serving_metrics`` holds, so that the publish gate compares like with
+        like."""
         parts, metrics, kept = dict(candidate.parts), dict(metrics), {}
         for part in self.parts:
             name, key = part.from_name, part.METRIC
-            if name not in serving.parts or not serving.parts[name].card.comparable(
-                    parts.get(name, serving.parts[name]).card):
+            serving_model = self._model_of(serving, part)
+            if serving_model is None:
                 continue
-            if name not in parts:
-                parts[name] = serving.parts[name]
+            if self._model_of(candidate, part) is None:
+                parts[name] = serving_model
                 kept[name] = 'no new model (too few labels of it)'
+                if name in serving_metrics:
+                    metrics[name] = serving_metrics[name]
             elif name in metrics and name in serving_metrics:
                 allowed = margin(metrics[name]['num_held_out'])
                 if metrics[name][key] < serving_metrics[name][key] - allowed:
                     kept[name] = (f'held-out {key} {metrics[name][key]:.4f} is below the serving '
                                   f'{serving_metrics[name][key]:.4f} by more than {allowed:.4f}')
-                    parts[name], metrics[name] = serving.parts[name], serving_metrics[name]
-        return ControlModels(parts, candidate.runtime), self._with_mean(metrics), kept
+                    parts[name], metrics[name] = serving_model, serving_metrics[name]
+        compared = self._with_mean({name: value for name, value in metrics.items() if name in serving_metrics})
+        return ControlModels(parts, candidate.runtime), {**metrics, self.METRIC: compared[self.METRIC]}, kept
 
     def metrics(self, outputs, examples):
         raise NotImplementedError('a multi-control type is evaluated one control at a time (see evaluate)')
@@ -216,10 +226,9 @@ class MultiControl(TaskType):
         columns = []
         for part in self.parts:
             at = [i for i, x in enumerate(inputs) if part.from_name in x]
-            if part.from_name not in predictor.parts or not at:
+            if (model := self._model_of(predictor, part)) is None or not at:
                 continue
-            found, scores, outs = part.predict(predictor.parts[part.from_name],
-                                               [inputs[i][part.from_name] for i in at], acquisition, rng)
+            found, scores, outs = part.predict(model, [inputs[i][part.from_name] for i in at], acquisition, rng)
             column = np.full(len(inputs), UNSCORED)
             column[at] = scores
             columns.append(column)
@@ -233,8 +242,8 @@ class MultiControl(TaskType):
         outputs = [{} for _ in inputs]
         for part in self.parts:
             at = [i for i, x in enumerate(inputs) if part.from_name in x]
-            if part.from_name in predictor.parts and at:
-                found = part.outputs(predictor.parts[part.from_name], [inputs[i][part.from_name] for i in at])
+            if (model := self._model_of(predictor, part)) and at:
+                found = part.outputs(model, [inputs[i][part.from_name] for i in at])
                 for i, output in zip(at, found):
                     outputs[i][part.from_name] = output
         return outputs
@@ -253,8 +262,16 @@ class MultiControl(TaskType):
         """The first control's pretrained encoder over what it reads (another control's input where it reads
         nothing)."""
         first = self.parts[0]
-        embed = first.pretrained_embedder(base_model, training[first.from_name], runtime)
+        embed = first.pretrained_embedder(base_model[first.from_name], training[first.from_name], runtime)
         return lambda inputs: embed([x.get(first.from_name, next(iter(x.values()))) for x in inputs])
+
+    @staticmethod
+    def _model_of(predictor, part):
+        """The predictor's model of ``part``'s control, or None where it has none, or one of another type or
+        other labels (the config changed since it trained)."""
+        model = predictor.parts.get(part.from_name)
+        ok = model is not None and model.card.kind == part.NAME and tuple(model.card.labels) == tuple(part.labels)
+        return model if ok else None
 
     def _filled(self, example):
         controls = example.get('controls', {})

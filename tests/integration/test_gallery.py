@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.acquisition import Acquisition
-from model.task_types import Reader, parse_label_config
+from model.task_types import WEIGHT_SETTINGS, Reader, parse_label_config
 from support.gallery import table, templates, verdict
 
 GALLERY = Path(__file__).resolve().parents[2] / 'docs' / 'gallery.md'
@@ -68,7 +68,8 @@ def test_a_served_template_cold_starts_trains_and_predicts_every_control(folder,
     examples = [task_type.example_of(a, t, reader) for a, t in zip(annotations, tasks)]
     loaded, unreadable = task_type.loaded(examples, reader)
     assert len(loaded) == 8 and not unreadable and task_type.untrainable(loaded) is None
-    base = tiny_encoder if task_type.BASE_MODEL == 'base_model' else task_type.default_weights()
+    base = task_type.pretrained_model(lambda setting: tiny_encoder if setting == 'base_model'
+                                      else WEIGHT_SETTINGS[setting]())
     # One step per example: what is checked is the shape of what comes out, not its quality.
     training = task_type.training_config(epochs=1, max_length=32, image_size=32, few_labels_min_steps=1)
 

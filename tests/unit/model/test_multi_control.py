@@ -39,7 +39,7 @@ def test_labels_with_choices_and_boxes_with_choices():
                                '<Choice value="x"/><Choice value="y"/></Choices><RectangleLabels name="box" '
                                'toName="i"><Label value="cell"/></RectangleLabels></View>')
     assert [type(p) for p in boxes.parts] == [ImageClassification, ObjectDetection]
-    assert boxes.BASE_MODEL == 'image_model'
+    assert boxes.pretrained_model(lambda setting: setting) == {'kind': 'image_model', 'box': 'detection_model'}
 
 
 def test_a_control_over_another_object_is_ignored_with_the_object_served():
@@ -96,7 +96,21 @@ def test_a_control_within_chance_of_the_serving_one_is_published():
     old = {'tone': {'num_held_out': 16, 'accuracy': 0.80}}
     merged, metrics, kept = config.merged(candidate, serving, new, old, margin)
     assert kept == {} and merged.parts == candidate.parts, '0.60 >= 0.80 - 1/sqrt(16)'
-    assert metrics['mean_metric'] == pytest.approx(0.55)
+    assert metrics['mean_metric'] == pytest.approx(0.60), 'the mean over the controls the serving version has'
+
+
+def test_a_control_without_a_new_model_keeps_the_serving_one_and_one_retyped_is_not_served():
+    config = parse_label_config(TWO_CHOICES)
+    serving = ControlModels({'tone': Model(('pos', 'neg')), 'topic': Model(('a', 'b', 'c'))})
+    candidate = ControlModels({'tone': Model(('pos', 'neg'))})
+    old = {'tone': {'num_held_out': 16, 'accuracy': 0.8}, 'topic': {'num_held_out': 16, 'accuracy': 0.7}}
+    new = {'tone': {'num_held_out': 16, 'accuracy': 0.9}}
+    assert config.comparable(serving, candidate)
+    merged, metrics, kept = config.merged(candidate, serving, new, old, margin)
+    assert merged.parts['topic'] is serving.parts['topic'] and list(kept) == ['topic']
+    assert metrics['topic'] == old['topic'] and metrics['mean_metric'] == pytest.approx(0.8)
+    relabeled = ControlModels({'tone': Model(('pos', 'neutral'))})
+    assert not config.comparable(relabeled, candidate), 'a model of labels the config no longer has serves nothing'
 
 
 def test_an_annotation_gives_examples_of_the_controls_it_fills():
