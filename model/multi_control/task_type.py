@@ -128,8 +128,8 @@ class MultiControl(TaskType):
         return {'task': found[next(iter(found))]['task'], 'controls': found} if found else None
 
     def holds(self, example):
-        return any(p.from_name in example.get('controls', {}) and p.holds(example['controls'][p.from_name])
-                   for p in self.parts)
+        controls = self._controls(example)
+        return any(p.from_name in controls and p.holds(controls[p.from_name]) for p in self.parts)
 
     def label_key(self, example):
         return json.dumps({name: part.label_key(sub) for name, (part, sub) in self._filled(example).items()},
@@ -137,7 +137,7 @@ class MultiControl(TaskType):
 
     def loaded(self, examples, reader):
         """Each control's examples loaded by its type; an example keeps the controls that could be read."""
-        controls = [dict(e['controls']) for e in examples]
+        controls = [dict(self._controls(e)) for e in examples]
         unreadable = []
         for part in self.parts:
             at = [i for i, c in enumerate(controls) if part.from_name in c]
@@ -181,14 +181,14 @@ class MultiControl(TaskType):
         return {'per_control': notes}
 
     def evaluate(self, predictor, examples):
-        """Each control's held-out metrics on the examples that fill it, and :attr:`METRIC`: the mean of the
-        controls' own metrics (accuracy, entity F1, mAP@0.5)."""
+        """``per_control``: each control's held-out metrics on the examples that fill it; :attr:`METRIC`: the
+        mean of the controls' own metrics (accuracy, entity F1, mAP@0.5)."""
         metrics = {}
         for part in self.parts:
             mine = self._part_examples(part, examples)
             if (model := self._model_of(predictor, part)) and mine:
                 metrics[part.from_name] = {'num_held_out': len(mine), **part.evaluate(model, mine)}
-        return self._with_mean(metrics)
+        return {'per_control': metrics, self.METRIC: self._mean(metrics)}
 
     def merged(self, candidate, serving, metrics, serving_metrics, margin):
         """The candidate with each control whose held-out metric fell below the serving version's by more than
@@ -196,7 +196,8 @@ class MultiControl(TaskType):
         no model for taken from the serving version; with the metrics and, per control kept, the reason. The
         mean metric covers the controls ``serving_metrics`` holds, so that the publish gate compares like with
         like."""
-        parts, metrics, kept = dict(candidate.parts), dict(metrics), {}
+        parts, kept = dict(candidate.parts), {}
+        controls, serving_metrics = dict(metrics['per_control']), serving_metrics['per_control']
         for part in self.parts:
             name, key = part.from_name, part.METRIC
             serving_model = self._model_of(serving, part)
@@ -206,15 +207,16 @@ class MultiControl(TaskType):
                 parts[name] = serving_model
                 kept[name] = 'no new model (too few labels of it)'
                 if name in serving_metrics:
-                    metrics[name] = serving_metrics[name]
-            elif name in metrics and name in serving_metrics:
-                allowed = margin(metrics[name]['num_held_out'])
-                if metrics[name][key] < serving_metrics[name][key] - allowed:
-                    kept[name] = (f'held-out {key} {metrics[name][key]:.4f} is below the serving '
+                    controls[name] = serving_metrics[name]
+            elif name in controls and name in serving_metrics:
+                allowed = margin(controls[name]['num_held_out'])
+                if controls[name][key] < serving_metrics[name][key] - allowed:
+                    kept[name] = (f'held-out {key} {controls[name][key]:.4f} is below the serving '
                                   f'{serving_metrics[name][key]:.4f} by more than {allowed:.4f}')
-                    parts[name], metrics[name] = serving_model, serving_metrics[name]
-        compared = self._with_mean({name: value for name, value in metrics.items() if name in serving_metrics})
-        return ControlModels(parts, candidate.runtime), {**metrics, self.METRIC: compared[self.METRIC]}, kept
+                    parts[name], controls[name] = serving_model, serving_metrics[name]
+        compared = self._mean({name: value for name, value in controls.items() if name in serving_metrics})
+        merged = {**metrics, 'per_control': controls, self.METRIC: compared}
+        return ControlModels(parts, candidate.runtime), merged, kept
 
     def metrics(self, outputs, examples):
         raise NotImplementedError('a multi-control type is evaluated one control at a time (see evaluate)')
@@ -273,14 +275,22 @@ class MultiControl(TaskType):
         ok = model is not None and model.card.kind == part.NAME and tuple(model.card.labels) == tuple(part.labels)
         return model if ok else None
 
+    def _controls(self, example):
+        """An example's controls. One stored while the config served its first control alone (before a
+        second was served) is that control's."""
+        if 'controls' in example:
+            return example['controls']
+        return {self.parts[0].from_name: example} if self.parts[0].holds(example) else {}
+
     def _filled(self, example):
-        controls = example.get('controls', {})
+        controls = self._controls(example)
         return {p.from_name: (p, controls[p.from_name]) for p in self.parts if p.from_name in controls}
 
     def _part_examples(self, part, examples):
-        return [e['controls'][part.from_name] for e in examples
-                if part.from_name in e['controls'] and part.holds(e['controls'][part.from_name])]
+        mine = [self._controls(e).get(part.from_name) for e in examples]
+        return [example for example in mine if example is not None and part.holds(example)]
 
-    def _with_mean(self, metrics):
+    def _mean(self, metrics):
+        """The mean of each control's own metric in ``metrics`` (control name -> metrics)."""
         values = [m[p.METRIC] for p in self.parts if (m := metrics.get(p.from_name)) and p.METRIC in m]
-        return {**metrics, self.METRIC: float(np.mean(values)) if values else 0.0}
+        return float(np.mean(values)) if values else 0.0

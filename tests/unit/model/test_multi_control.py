@@ -77,14 +77,16 @@ def test_a_worse_control_keeps_the_serving_model_and_a_better_one_is_published()
     config = parse_label_config(TWO_CHOICES)
     serving = ControlModels({'tone': Model(('pos', 'neg')), 'topic': Model(('a', 'b', 'c'))})
     candidate = ControlModels({'tone': Model(('pos', 'neg')), 'topic': Model(('a', 'b', 'c'))})
-    new = {'evaluated': True, 'tone': {'num_held_out': 100, 'accuracy': 0.70},
-           'topic': {'num_held_out': 100, 'accuracy': 0.90}}
-    old = {'tone': {'num_held_out': 100, 'accuracy': 0.85}, 'topic': {'num_held_out': 100, 'accuracy': 0.80}}
+    new = {'evaluated': True, 'per_control': {'tone': {'num_held_out': 100, 'accuracy': 0.70},
+                                              'topic': {'num_held_out': 100, 'accuracy': 0.90}}}
+    old = {'per_control': {'tone': {'num_held_out': 100, 'accuracy': 0.85},
+                           'topic': {'num_held_out': 100, 'accuracy': 0.80}}}
     merged, metrics, kept = config.merged(candidate, serving, new, old, margin)
     assert merged.parts['tone'] is serving.parts['tone'], '0.70 < 0.85 - 0.1: the serving tone model stays'
     assert merged.parts['topic'] is candidate.parts['topic']
     assert list(kept) == ['tone'] and '0.7000 is below the serving 0.8500 by more than 0.1000' in kept['tone']
-    assert metrics['tone'] == old['tone'] and metrics['mean_metric'] == pytest.approx((0.85 + 0.90) / 2)
+    assert metrics['per_control']['tone'] == old['per_control']['tone']
+    assert metrics['mean_metric'] == pytest.approx((0.85 + 0.90) / 2)
     assert metrics['evaluated'] is True
 
 
@@ -92,8 +94,9 @@ def test_a_control_within_chance_of_the_serving_one_is_published():
     config = parse_label_config(TWO_CHOICES)
     serving = ControlModels({'tone': Model(('pos', 'neg'))})
     candidate = ControlModels({'tone': Model(('pos', 'neg')), 'topic': Model(('a', 'b', 'c'))})
-    new = {'tone': {'num_held_out': 16, 'accuracy': 0.60}, 'topic': {'num_held_out': 16, 'accuracy': 0.5}}
-    old = {'tone': {'num_held_out': 16, 'accuracy': 0.80}}
+    new = {'per_control': {'tone': {'num_held_out': 16, 'accuracy': 0.60},
+                           'topic': {'num_held_out': 16, 'accuracy': 0.5}}}
+    old = {'per_control': {'tone': {'num_held_out': 16, 'accuracy': 0.80}}}
     merged, metrics, kept = config.merged(candidate, serving, new, old, margin)
     assert kept == {} and merged.parts == candidate.parts, '0.60 >= 0.80 - 1/sqrt(16)'
     assert metrics['mean_metric'] == pytest.approx(0.60), 'the mean over the controls the serving version has'
@@ -103,12 +106,14 @@ def test_a_control_without_a_new_model_keeps_the_serving_one_and_one_retyped_is_
     config = parse_label_config(TWO_CHOICES)
     serving = ControlModels({'tone': Model(('pos', 'neg')), 'topic': Model(('a', 'b', 'c'))})
     candidate = ControlModels({'tone': Model(('pos', 'neg'))})
-    old = {'tone': {'num_held_out': 16, 'accuracy': 0.8}, 'topic': {'num_held_out': 16, 'accuracy': 0.7}}
-    new = {'tone': {'num_held_out': 16, 'accuracy': 0.9}}
+    old = {'per_control': {'tone': {'num_held_out': 16, 'accuracy': 0.8},
+                           'topic': {'num_held_out': 16, 'accuracy': 0.7}}}
+    new = {'per_control': {'tone': {'num_held_out': 16, 'accuracy': 0.9}}}
     assert config.comparable(serving, candidate)
     merged, metrics, kept = config.merged(candidate, serving, new, old, margin)
     assert merged.parts['topic'] is serving.parts['topic'] and list(kept) == ['topic']
-    assert metrics['topic'] == old['topic'] and metrics['mean_metric'] == pytest.approx(0.8)
+    assert metrics['per_control']['topic'] == old['per_control']['topic']
+    assert metrics['mean_metric'] == pytest.approx(0.8)
     relabeled = ControlModels({'tone': Model(('pos', 'neutral'))})
     assert not config.comparable(relabeled, candidate), 'a model of labels the config no longer has serves nothing'
 
@@ -122,3 +127,12 @@ def test_an_annotation_gives_examples_of_the_controls_it_fills():
     assert example == {'task': 9, 'controls': {'topic': {'task': 9, 'text': 'hello', 'choices': ['b']}}}
     assert config.holds(example) and not config.holds({'task': 9, 'text': 'hello', 'choices': ['b']})
     assert config.example_from({'id': 4, 'result': []}, {'id': 9, 'data': {'text': 'x'}}, Reader()) is None
+
+
+def test_examples_stored_while_the_first_control_was_served_alone_still_train_it():
+    config = parse_label_config(TWO_CHOICES)
+    alone = {'task': 5, 'text': 'hello', 'choices': ['neg'], 'annotation': 8}
+    assert config.holds(alone) and not config.holds({**alone, 'choices': ['other']})
+    [loaded], unreadable = config.loaded([alone], Reader())
+    assert loaded['controls'] == {'tone': alone} and unreadable == []
+    assert config.training_notes([loaded])['per_control']['tone']['num_train'] == 1
