@@ -156,8 +156,8 @@ def _verdict(ctx, project, task_type, candidate, held_out, metrics):
     published = {'status': VersionStatus.PUBLISHED}
     if not metrics['evaluated'] or current is None:
         return candidate, metrics, published
-    serving_metrics = project.versions().get(current, {}).get('metrics', {})
-    if not serving_metrics.get('evaluated') or serving_metrics.get('eval_fraction', 0) < metrics['eval_fraction']:
+    stored = project.versions().get(current, {}).get('metrics', {})
+    if not stored.get('evaluated') or stored.get('eval_fraction', 0) < metrics['eval_fraction']:
         return candidate, metrics, {**published, 'not_compared': f'{current} trained on some of the tasks held out now'}
     try:
         serving = ctx.models.get(project.id, current)
@@ -173,14 +173,14 @@ def _verdict(ctx, project, task_type, candidate, held_out, metrics):
         return max(ctx.settings.publish_tolerance, 1 / math.sqrt(num_held_out))
 
     candidate, metrics, kept = task_type.merged(candidate, serving, metrics, serving_metrics, margin)
-    baseline = serving_metrics[name]
-    compared = {'compared_with': current, f'current_{name}': baseline, 'reject_margin': round(margin(len(held_out)), 4),
+    baseline, allowed = serving_metrics[name], margin(len(held_out))
+    compared = {'compared_with': current, f'current_{name}': baseline, 'reject_margin': round(allowed, 4),
                 **({'kept_from_current': kept} if kept else {})}
-    if metrics[name] < baseline - margin(len(held_out)):
+    if metrics[name] < baseline - allowed:
         return candidate, metrics, {
             'status': VersionStatus.REJECTED, **compared,
             'reason': f'held-out {name} {metrics[name]:.4f} is below {current}\'s {baseline:.4f} on the same '
-                      f'{len(held_out)} tasks by more than {margin(len(held_out)):.4f} (PUBLISH_TOLERANCE='
+                      f'{len(held_out)} tasks by more than {allowed:.4f} (PUBLISH_TOLERANCE='
                       f'{ctx.settings.publish_tolerance}, or 1/sqrt({len(held_out)}) where larger)'}
     return candidate, metrics, {**published, **compared}
 
