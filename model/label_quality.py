@@ -5,6 +5,8 @@ from cleanlab.filter import find_label_issues
 from cleanlab.multilabel_classification.filter import find_label_issues as find_multilabel_issues
 from cleanlab.multilabel_classification.rank import get_label_quality_scores as multilabel_quality_scores
 from cleanlab.rank import get_label_quality_scores
+from cleanlab.token_classification.filter import find_label_issues as find_token_issues
+from cleanlab.token_classification.rank import get_label_quality_scores as token_quality_scores
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.multiclass import OneVsRestClassifier
@@ -38,6 +40,29 @@ def classification_issues(given, probabilities, multi_label=False):
     probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
     return (get_label_quality_scores(given, probabilities),
             find_label_issues(given, probabilities, n_jobs=CLEANLAB_JOBS))
+
+
+def token_issues(given, probabilities):
+    """Quality of each text's token labels and whether confident learning finds one of them wrong.
+
+    Args:
+        given: per text, the class index of each token ``(num_tokens,)``.
+        probabilities: per text, out-of-sample class probabilities ``(num_tokens, num_classes)``.
+
+    Returns:
+        ``(quality, issue)``: arrays ``(n,)``, quality in ``[0, 1]`` (the probability of the given class of
+        the text's least likely token; 1 for a text without tokens) and a boolean mask.
+    """
+    quality, issue = np.ones(len(given)), np.zeros(len(given), dtype=bool)
+    texts = [i for i, tokens in enumerate(given) if len(tokens)]
+    if texts:
+        labels = [np.asarray(given[i], dtype=np.int64).tolist() for i in texts]
+        normalised = [np.asarray(probabilities[i], dtype=np.float64) for i in texts]
+        normalised = [p / p.sum(axis=1, keepdims=True) for p in normalised]
+        quality[texts], _ = token_quality_scores(labels, normalised)
+        for text, _ in find_token_issues(labels, normalised, n_jobs=CLEANLAB_JOBS):
+            issue[texts[text]] = True
+    return quality, issue
 
 
 def cross_validated_probabilities(features, given, num_classes, multi_label=False, seed=0):

@@ -116,8 +116,12 @@ class TaskType(ABC):
     """Whether it implements :meth:`label_issues` and :meth:`kept_output`."""
 
     CROSS_VALIDATES = False
-    """Whether it implements :meth:`cross_validated_outputs` and :meth:`flipped`: without, only a version's
-    out-of-sample outputs judge its labels, and ``lsal simulate`` cannot measure label noise for it."""
+    """Whether it implements :meth:`cross_validated_outputs`: without, only a version's out-of-sample outputs
+    judge its labels."""
+
+    FLIPS_LABELS = False
+    """Whether it implements :meth:`flipped` and :meth:`flippable`: without, ``lsal simulate`` cannot measure
+    label noise for it."""
 
     @classmethod
     @abstractmethod
@@ -292,6 +296,10 @@ class TaskType(ABC):
     def flipped(self, example, rng):
         """``example`` with a wrong label drawn by the numpy Generator ``rng`` (``lsal simulate``'s label noise)."""
         raise NotImplementedError(f'{self.NAME} has no label noise to simulate')
+
+    def flippable(self, example):
+        """Whether :meth:`flipped` can make ``example``'s label wrong."""
+        return True
 
     def reads_output(self, output):
         """Whether :meth:`label_issues` reads ``output`` (one of a model trained under other labels it does not)."""

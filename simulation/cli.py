@@ -259,9 +259,9 @@ def run_simulation(settings, args, fetch=None, extra_runs=()):
             bf16=args.bf16,
             mc_passes=args.mc_passes, flip_fraction=args.flip_fraction, leave_out_below=args.leave_out_below,
             rare=tuple(args.rare), clusters=args.label_studio_clusters)
-        if config.flip_fraction and not task_type.CROSS_VALIDATES:
-            raise SimulationInputError(f'--flip-fraction: the simulator judges labels by cross-validation, which '
-                                       f'{task_type.NAME} has not yet')
+        if config.flip_fraction and not (task_type.FINDS_LABEL_ISSUES and task_type.FLIPS_LABELS):
+            raise SimulationInputError(f'--flip-fraction: the simulator cannot make {task_type.NAME} labels wrong '
+                                       f'and judge them yet')
         counted = task_type.class_of(examples[0]) is not None
         if config.rare and not counted:
             raise SimulationInputError(f'--rare: needs one class per example, which {task_type.NAME} has not')

@@ -182,7 +182,12 @@ def flip_labels(task_type, examples, pool, fraction, seed):
     """``examples`` with the labels of ``fraction`` of the ``pool`` positions made wrong
     (:meth:`~model.task_type.TaskType.flipped`), reproducibly per seed; and the flipped dataset indices."""
     rng = np.random.default_rng([seed, 7])
-    chosen = {int(pool[i]) for i in rng.choice(len(pool), round(fraction * len(pool)), replace=False)}
+    flippable = [int(i) for i in pool if task_type.flippable(examples[i])]
+    count = round(fraction * len(pool))
+    if count > len(flippable):
+        raise ValueError(f'flip_fraction {fraction}: {count} labels to make wrong, but only {len(flippable)} of the '
+                         f'pool\'s {len(pool)} have one to change')
+    chosen = {flippable[i] for i in rng.choice(len(flippable), count, replace=False)}
     return [task_type.flipped(e, rng) if i in chosen else e for i, e in enumerate(examples)], chosen
 
 
@@ -198,7 +203,7 @@ def judge(task_type, examples, outputs, flipped, leave_out_below=0.0):
     Returns:
         ``(figures, left out)``: a dict for the round's row, and positions in ``examples``.
     """
-    quality, issue, _ = task_type.label_issues(np.asarray(outputs), examples)
+    quality, issue, _ = task_type.label_issues(outputs, examples)
     left_out = [int(i) for i in np.flatnonzero(issue) if quality[i] < leave_out_below]
     order = np.argsort(quality, kind='stable')
     wrong = set(np.flatnonzero(flipped).tolist())
@@ -213,8 +218,9 @@ def judge(task_type, examples, outputs, flipped, leave_out_below=0.0):
 
 class OutOfSample:
     """Out-of-sample outputs of the labeled pool positions in one run, as the backend's quality job finds
-    them: a cross-validation on pretrained embeddings, averaged with the last prediction of a position while
-    it was unlabeled where there is one (every label after the first round)."""
+    them: the last prediction of a position while it was unlabeled (every label after the first round),
+    averaged with a cross-validation on pretrained embeddings where the task type has one (then every
+    label is judged)."""
 
     def __init__(self, task_type, examples, pool, embed, seed):
         self.task_type, self.examples, self.pool, self.embed, self.seed = task_type, examples, pool, embed, seed
@@ -225,13 +231,17 @@ class OutOfSample:
         self.kept.update(zip(positions, outputs))
 
     def outputs(self, labeled):
+        """``(positions judged, their outputs)``."""
+        if not self.task_type.CROSS_VALIDATES:
+            judged = [i for i in labeled if i in self.kept]
+            return judged, [self.kept[i] for i in judged]
         new = [i for i in labeled if i not in self._features]
         if new:
             self._features.update(zip(new, self.embed([self.task_type.model_input(self.examples[self.pool[i]])
                                                        for i in new])))
         folds = self.task_type.cross_validated_outputs(np.stack([self._features[i] for i in labeled]),
                                                        [self.examples[self.pool[i]] for i in labeled], seed=self.seed)
-        return [averaged(self.kept.get(i), output) for i, output in zip(labeled, folds)]
+        return labeled, [averaged(self.kept.get(i), output) for i, output in zip(labeled, folds)]
 
 
 def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None,
@@ -255,7 +265,8 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
     test, pool = parts or split_of(task_type, examples, config, seed)
     out_of_sample = None
     if flipped is not None:
-        embed = task_type.pretrained_embedder(base_model, config.training, config.runtime)
+        embed = (task_type.pretrained_embedder(base_model, config.training, config.runtime)
+                 if task_type.CROSS_VALIDATES else None)
         out_of_sample = OutOfSample(task_type, examples, pool, embed, seed)
     test_examples = [examples[i] for i in test]
     test_inputs = [task_type.model_input(e) for e in test_examples]
@@ -281,10 +292,11 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
             if config.rare:
                 row.update(rare_figures(counts, metrics, [name for name, _ in config.rare]))
         if out_of_sample is not None:
-            found, suspects = judge(task_type, [examples[pool[i]] for i in labeled], out_of_sample.outputs(labeled),
-                                    [pool[i] in flipped for i in labeled], config.leave_out_below)
+            judged, outputs = out_of_sample.outputs(labeled)
+            found, suspects = judge(task_type, [examples[pool[i]] for i in judged], outputs,
+                                    [pool[i] in flipped for i in judged], config.leave_out_below)
             row.update(found)
-            left_out = {labeled[i] for i in suspects}
+            left_out = {judged[i] for i in suspects}
         rows.append(row)
         if progress:
             progress()

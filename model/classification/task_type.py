@@ -34,6 +34,7 @@ class Classification(TaskType):
     TARGET = 'choices'
     FINDS_LABEL_ISSUES = True
     CROSS_VALIDATES = True
+    FLIPS_LABELS = True
 
     @classmethod
     def from_config(cls, config, control):

@@ -2,6 +2,7 @@
 import pytest
 
 from backend.scheduler import request_quality
+from model import in_holdout
 from support import payloads
 from tests.agreement import hand_alpha
 from tests.prometheus import value
@@ -120,3 +121,32 @@ def test_too_few_labels_answer_an_empty_list_with_the_reason(client, app, run_jo
 def test_quality_bad_requests(client, query, status, message):
     response = client.get(f'/quality{query}')
     assert response.status_code == status and message in response.json['error']
+
+
+NAMES = ('Alice', 'Bruno', 'Chen', 'Dara', 'Emil', 'Fatima', 'Goran', 'Hana')
+CITIES = ('Paris', 'Lagos', 'Osaka', 'Lima', 'Oslo', 'Quito', 'Cairo', 'Perth')
+
+
+def test_spans_are_judged_token_by_token_and_a_swapped_type_leads(client, run_jobs, monkeypatch):
+    """Project 2: 60 sentences of one template, a name and a city each; on two held-out tasks the
+    annotation is wrong (the name tagged a place; the city left out)."""
+    monkeypatch.setenv('EPOCHS', '10')
+    client.post('/setup', json=payloads.setup(project='2.1795558552', schema=payloads.SPAN_CONFIG,
+                                              extra_params={'train_every': 1000}))
+    held_out = [task for task in range(1, 61) if in_holdout(task, 0.2)]
+    swapped, missed = held_out[:2]
+    for task in range(1, 61):
+        name, city = NAMES[task % 8], CITIES[task // 8 % 8]
+        text = f'{name} flew to {city} on Monday.'
+        spans = [(0, len(name), 'Place' if task == swapped else 'Person')]
+        if task != missed:
+            start = text.index(city)
+            spans.append((start, start + len(city), 'Place'))
+        client.post('/webhook', json=payloads.span_annotation_created(task, task, text, spans))
+    client.post('/webhook', json={**payloads.start_training(), 'project': payloads.SPAN_PROJECT})
+    run_jobs()
+    report = client.get('/quality?project=2').json
+    assert report.get('judged') == len(held_out) and report['sources'] == {'held_out': len(held_out)}, report
+    assert {s['task'] for s in report['suspects'][:2]} == {swapped, missed}, report['suspects']
+    first = report['suspects'][0]
+    assert first['given'] != first['suggested'] and first['quality'] < 0.5

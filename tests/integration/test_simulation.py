@@ -10,7 +10,7 @@ import pytest
 
 from backend.cli import main
 from model import TrainingConfig
-from model.task_types import TextClassification
+from model.task_types import SpanLabeling, TextClassification
 from simulation.cli import load_dataset
 from simulation.replay import SimulationConfig, campaigns, flip_labels, judge, run, split, summarize
 from simulation.report import summary_table
@@ -345,6 +345,27 @@ def test_flipped_labels_are_judged_each_round(news, tiny_encoder):
     # One weak model on 20-40 labels: the flipped labels still sit lower than chance would put them.
     assert np.mean([row['suspect_recall'] for row in rows]) > 2 * np.mean([row['flipped'] / row['labels']
                                                                             for row in rows])
+
+
+def test_spans_flip_an_entity_type_and_are_judged_from_the_second_round(tweets, tiny_encoder):
+    task_type = SpanLabeling(from_name='ner', to_name='text', field='text',
+                             labels=('Person', 'Place', 'Organisation', 'Misc'))
+    examples = [{'task': i, 'text': text, 'spans': [list(span) for span in spans]}
+                for i, (text, spans) in enumerate(tweets[:150])]
+    config = SimulationConfig(initial=10, batch=10, budget=30, seeds=(0,), strategies=('margin',), pool_size=100,
+                              test_size=40, training=replace(FAST, learning_rate=1e-4), flip_fraction=0.1)
+    test, pool = split(len(examples), config, 0)
+    noisy, flipped = flip_labels(task_type, examples, pool, 0.1, 0)
+    assert len(flipped) == 10 and all(examples[i]['spans'] for i in flipped), 'only texts with an entity'
+    for i in flipped:
+        changed = [(a, b) for a, b in zip(examples[i]['spans'], noisy[i]['spans']) if a != b]
+        assert len(changed) == 1 and changed[0][0][:2] == changed[0][1][:2], 'one entity, its type only'
+    rows, = campaigns(task_type, examples, tiny_encoder, config)
+    assert rows[0]['flipped'] == 0 and rows[0]['suspect_precision'] is None, 'no version has seen the first labels'
+    for row in rows[1:]:
+        assert row['flipped'] <= row['labels'] - config.initial and row['suspects'] >= 0
+    with pytest.raises(ValueError, match='only'):
+        flip_labels(task_type, examples, pool, 0.9, 0)
 
 
 def test_judge_by_hand():

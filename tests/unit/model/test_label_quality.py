@@ -4,7 +4,8 @@ import multiprocessing.pool
 import numpy as np
 import pytest
 
-from model.label_quality import averaged, classification_issues, cross_validated_probabilities
+from model.label_quality import averaged, classification_issues, cross_validated_probabilities, token_issues
+from model.spans import SpanLabeling
 from model.text_classification import TextClassification
 
 CONFIDENT = np.array([[0.9, 0.05, 0.05], [0.05, 0.9, 0.05], [0.05, 0.05, 0.9]])
@@ -94,3 +95,42 @@ def test_confident_learning_runs_in_the_callers_process(monkeypatch, multi_label
     given = [[int(p.argmax())] for p in probabilities] if multi_label else probabilities.argmax(axis=1)
     quality, issue = classification_issues(given, probabilities, multi_label=multi_label)
     assert quality.shape == issue.shape == (60,)
+
+
+def sure_tokens(classes):
+    """Probabilities ``(len(classes), 3)`` of a model 0.9 sure of each token's class."""
+    probabilities = np.full((len(classes), 3), 0.05)
+    probabilities[np.arange(len(classes)), classes] = 0.9
+    return probabilities
+
+
+def test_a_token_label_the_model_is_sure_against_makes_its_text_an_issue(monkeypatch):
+    monkeypatch.setattr(multiprocessing.pool.Pool, '__init__', lambda *a, **k: pytest.fail('a process pool'))
+    given = [np.array([0, 1, 1, 0, 2])] * 20 + [np.array([], dtype=int)]
+    probabilities = [sure_tokens(g) for g in given]
+    given[6] = np.array([0, 2, 1, 0, 2])  # the model is 0.9 sure token 1 is class 1
+    probabilities[9] = np.array([[0.9, 0.05, 0.05], [0.35, 0.3, 0.35], [0.05, 0.9, 0.05], [0.9, 0.05, 0.05],
+                                 [0.05, 0.05, 0.9]])  # unsure of its given class 1: low quality, no issue
+    quality, issue = token_issues(given, probabilities)
+    assert np.flatnonzero(issue).tolist() == [6]
+    assert quality[6] == pytest.approx(0.05) and quality[9] == pytest.approx(0.3) and quality[0] == pytest.approx(0.9)
+    assert quality[20] == 1.0 and not issue[20], 'a text without tokens has nothing to judge'
+
+
+def test_span_type_judges_each_text_by_its_tokens_and_suggests_the_spans_found():
+    task_type = SpanLabeling(from_name='ner', to_name='text', field='text', labels=('PER', 'LOC'))
+    text = 'Ann went to Rome'
+    offsets = np.array([[0, 3], [4, 8], [9, 11], [12, 16]])
+    found = [[0, 3, 'PER'], [12, 16, 'LOC']]
+    output = {'spans': found, 'tokens': np.hstack([offsets, sure_tokens(np.array([1, 0, 0, 2]))])}
+    examples = [{'task': i, 'text': text, 'spans': [[0, 3, 'PER'], [12, 16, 'LOC']]} for i in range(20)]
+    examples[3] = {**examples[3], 'spans': [[0, 3, 'LOC'], [12, 16, 'LOC']]}  # types swapped on Ann
+    examples[8] = {**examples[8], 'spans': [[0, 3, 'PER']]}  # Rome left out
+    quality, issue, suggested = task_type.label_issues([output] * 20, examples)
+    assert np.flatnonzero(issue).tolist() == [3, 8]
+    assert quality[3] == pytest.approx(0.05) and quality[8] == pytest.approx(0.05) and quality[0] == pytest.approx(0.9)
+    assert suggested[3] == found
+    kept = task_type.kept_output({'spans': found, 'tokens': output['tokens'] * [1, 1, 1.00001, 1, 1]})
+    assert kept['tokens'][0] == [0, 3, 0.05, 0.9, 0.05] and kept['spans'] == found
+    assert task_type.reads_output(kept) and not task_type.reads_output({'spans': found, 'tokens': [[0, 3, 1.0]]})
+    assert not task_type.reads_output(found), 'spans alone (kept before token probabilities were)'
