@@ -4,6 +4,7 @@ import logging
 from contextlib import contextmanager
 
 import httpx
+import ijson
 from label_studio_sdk import LabelStudio
 from label_studio_sdk.core.api_error import ApiError
 
@@ -39,6 +40,13 @@ def _reaching(what):
         if error.status_code is not None and error.status_code < 500:
             raise
         raise LabelStudioUnavailable(f'{what}: HTTP {error.status_code}') from error
+
+
+def _check(response, what):
+    """Raise :class:`LabelStudioUnavailable` for a 5xx answer to ``what``, ``httpx.HTTPStatusError`` for a 4xx."""
+    if response.status_code >= 500:
+        raise LabelStudioUnavailable(f'{what}: HTTP {response.status_code}')
+    response.raise_for_status()
 
 
 class LabelStudioProject:
@@ -105,20 +113,40 @@ class LabelStudioProject:
         return self._request('GET', f'api/projects/{self.id}/model-versions/',
                              f'listing the model versions of project {self.id}')
 
-    def delete_predictions(self, version):
-        """Delete every prediction of ``version`` in the project; returns how many."""
-        return self._request('DELETE', f'api/projects/{self.id}/model-versions/',
-                             f'deleting the predictions of {version} in project {self.id}',
-                             json={'model_version': version})
+    def predictions_of(self, versions):
+        """``(prediction id, model_version)`` of each prediction of one of ``versions`` in the project.
+
+        Label Studio 1.23.2 lists a project's predictions in one answer, every version's with its results:
+        it is read as a stream and only the ids asked for are kept.
+        """
+        what = f'listing the predictions of project {self.id}'
+        found, items = [], ijson.sendable_list()
+        parser = ijson.items_coro(items, 'item')
+        with _reaching(what), self.client._client_wrapper.httpx_client.stream(
+                'api/predictions/', method='GET', params={'project': self.id}) as response:
+            _check(response, what)
+            for chunk in response.iter_bytes():
+                parser.send(chunk)
+                found.extend((item['id'], item['model_version']) for item in items
+                             if item.get('model_version') in versions)
+                del items[:]
+        parser.close()
+        return found
+
+    def delete_prediction(self, prediction_id):
+        """Delete one prediction, in a transaction of its own; one already gone is no error."""
+        try:
+            self._request('DELETE', f'api/predictions/{prediction_id}/', f'deleting prediction {prediction_id}')
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 404:
+                raise
 
     def _request(self, method, path, what, **kwargs):
         # label-studio-sdk 2.x has no method for these endpoints or parameters; its HTTP client adds the auth.
         with _reaching(what):
             response = self.client._client_wrapper.httpx_client.request(path, method=method, **kwargs)
-        if response.status_code >= 500:
-            raise LabelStudioUnavailable(f'{what}: HTTP {response.status_code}')
-        response.raise_for_status()
-        return response.json()
+        _check(response, what)
+        return response.json() if response.content else None
 
     def show_tasks(self, title, task_ids, tab_id=None):
         """Make the Data Manager tab ``title`` list exactly ``task_ids``; returns its id.

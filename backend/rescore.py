@@ -4,6 +4,7 @@ import heapq
 import logging
 import time
 import zlib
+from collections import Counter
 
 import numpy as np
 
@@ -242,20 +243,37 @@ def _drop_earlier_attempt(project, label_studio, version):
     if left:
         logger.warning('Project %s: deleting %d predictions of %s left by an earlier attempt', project.id, left,
                        version)
-        label_studio.delete_predictions(version)
+        _delete_predictions(label_studio, {version})
 
 
 def _delete_old_predictions(project, label_studio, current):
     """Delete from Label Studio the predictions of this backend's versions no longer kept, and the
     cold start's, so that its database does not grow by one row per task and version.
 
-    Returns ``{version: predictions deleted}``. Versions another backend or a
-    person named are left alone.
+    Stops when a newer version is published: its re-score deletes the rest. Returns ``{version:
+    predictions deleted}``. Versions another backend or a person named are left alone.
     """
     kept = set(project.versions()) | {current}
-    stale = [version for version in label_studio.model_versions()
-             if version not in kept and (version == COLD_START or VERSION_NAME.fullmatch(version))]
-    return {version: label_studio.delete_predictions(version) for version in stale}
+    stale = {version for version in label_studio.model_versions()
+             if version not in kept and (version == COLD_START or VERSION_NAME.fullmatch(version))}
+    return _delete_predictions(label_studio, stale, until=lambda: project.current_version() != current)
+
+
+def _delete_predictions(label_studio, versions, until=lambda: False):
+    """Delete the predictions of ``versions`` one request at a time, until ``until()`` is true;
+    returns ``{version: predictions deleted}``.
+
+    Label Studio 1.23.2 deletes a whole version in one transaction, holding SQLite's write lock about
+    7.6 ms a prediction: over 5 s for a large pool, and annotators' reads then fail ("database is
+    locked"). One prediction per request holds it for milliseconds at a time.
+    """
+    deleted = Counter()
+    for prediction, version in label_studio.predictions_of(versions) if versions else []:
+        if until():
+            break
+        label_studio.delete_prediction(prediction)
+        deleted[version] += 1
+    return dict(deleted)
 
 
 def _agreement(ctx, project, version, predictor, sample, task_type):

@@ -5,6 +5,7 @@ from rq.registry import FailedJobRegistry
 from backend import create_app
 from backend.label_studio import LabelStudioProject
 from backend.project_state import ProjectState
+from backend.rescore import _delete_old_predictions
 from backend.scheduler import request_rescore
 from support import payloads
 from support.label_studio_api import Api, current_scores
@@ -150,3 +151,23 @@ def test_old_predictions_stay_when_deleting_them_is_off(client, app, run_jobs, l
     versions = api.call('GET', f'/api/projects/{pid}/model-versions')
     assert versions == {'cold-start': POOL, version: POOL}, 'the cold start\'s predictions kept'
     assert ProjectState(redis, str(pid)).versions()[version]['deleted_predictions'] == {}
+
+
+def test_deleting_old_predictions_stops_once_a_newer_version_is_published(
+        client, app, run_jobs, label_studio_server, bbc, redis, monkeypatch):
+    monkeypatch.setenv('DELETE_OLD_PREDICTIONS', 'false')
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
+    project = app.extensions['lsal'].project(str(pid))
+    label_studio = LabelStudioProject(label_studio_server.url, label_studio_server.token, pid)
+    deleted, delete = [], label_studio.delete_prediction
+
+    def delete_and_publish_after_five(prediction):
+        delete(prediction)
+        deleted.append(prediction)
+        if len(deleted) == 5:
+            project.publish('v9-newer', {'created_at': 0, 'metrics': {'evaluated': False}})
+
+    label_studio.delete_prediction = delete_and_publish_after_five
+    assert _delete_old_predictions(project, label_studio, version) == {'cold-start': 5}
+    assert api.call('GET', f'/api/projects/{pid}/model-versions') == {'cold-start': POOL - 5, version: POOL}
+    assert {p['id'] for t in api.tasks(pid) for p in t['predictions']}.isdisjoint(deleted)
