@@ -44,7 +44,7 @@ def project(project_id, noun):
     training job), ``cold_start`` (its job id, then ``done``),
     ``rescore_job``, ``current`` (published version), ``versions`` (hash:
     version -> summary JSON), ``version_seq``, ``outputs`` (hash: task id -> the version that scored it while
-    unlabeled and its output), ``quality`` (the label-quality report, JSON), ``quality_job``, ``review_tab`` (id
-    of the Data Manager tab of suspect tasks).
+    unlabeled and its output), ``quality`` (the label-quality report, JSON), ``quality_job``, ``cleanup_job``
+    (the deletion of superseded predictions), ``review_tab`` (id of the Data Manager tab of suspect tasks).
     """
     return f'{PREFIX}:project:{project_id}:{noun}'

@@ -134,12 +134,14 @@ class LabelStudioProject:
         return found
 
     def delete_prediction(self, prediction_id):
-        """Delete one prediction, in a transaction of its own; one already gone is no error."""
+        """Delete one prediction, in a transaction of its own; returns False if it was already gone."""
         try:
             self._request('DELETE', f'api/predictions/{prediction_id}/', f'deleting prediction {prediction_id}')
         except httpx.HTTPStatusError as error:
             if error.response.status_code != 404:
                 raise
+            return False
+        return True
 
     def _request(self, method, path, what, **kwargs):
         # label-studio-sdk 2.x has no method for these endpoints or parameters; its HTTP client adds the auth.

@@ -7,18 +7,23 @@ import zlib
 from collections import Counter
 
 import numpy as np
+from rq import get_current_job
 
 from backend.context import Context
 from backend.label_studio import LabelStudioProject
 from backend.metrics import RESCORE_SECONDS
 from backend.predictions import predict_tasks
 from backend.project_state import COLD_START, VERSION_NAME, VersionStatus
-from backend.scheduler import request_quality
+from backend.scheduler import request_cleanup, request_quality
 from model import ModelNotFoundError
 from model.acquisition import cold_start_scores
 from strategies import stabilized
 
 logger = logging.getLogger(__name__)
+
+DELETE_CHUNK = 1000
+"""Superseded predictions one clean-up job deletes (about 90 s against Label Studio on SQLite, 2 cores)
+before it queues the rest behind the jobs that wait."""
 
 FIRST_PUSH = 1000
 """Lowest-scored predictions sent first; then Label Studio orders by the new version."""
@@ -69,14 +74,35 @@ def rescore_project(project_id, version):
     summary = push.progress(push.pushed, done=True)
     project.update_version(version, rescore=summary)
     RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
-    # Both after the scores are in: deleting many old predictions takes Label Studio a while.
-    deleted = _delete_old_predictions(project, label_studio, version) if ctx.settings.delete_old_predictions else {}
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
-    project.update_version(version, agreement=agreement, deleted_predictions=deleted)
+    project.update_version(version, agreement=agreement, deleted_predictions={})
     request_quality(ctx, project)
+    if ctx.settings.delete_old_predictions:
+        request_cleanup(ctx, project, version)
     logger.info('Project %s: pushed %d scores of %s in %.1fs (served from %.1fs)', project.id, push.pushed,
                 version, summary['seconds'], summary['served_after_seconds'])
     return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}
+
+
+def delete_old_predictions(project_id, version):
+    """Delete up to :data:`DELETE_CHUNK` of the predictions Label Studio holds of this backend's versions no
+    longer kept, and the cold start's, so that its database does not grow by one row per task and version;
+    queue the rest behind what waits on the score queue. Counted in the version's ``deleted_predictions``."""
+    ctx = Context.for_current_job()
+    project = ctx.project(project_id)
+    project.forget_job('cleanup_job', get_current_job().id)
+    if project.current_version() != version:
+        return {'status': 'skipped', 'reason': f'{version} is no longer the current version'}
+    kept = set(project.versions()) | {version}
+    label_studio = LabelStudioProject.for_project(ctx, project)
+    stale = {name for name in label_studio.model_versions()
+             if name not in kept and (name == COLD_START or VERSION_NAME.fullmatch(name))}
+    deleted = _delete_predictions(label_studio, stale, DELETE_CHUNK, until=lambda: project.current_version() != version)
+    before = project.versions().get(version, {}).get('deleted_predictions') or {}
+    project.update_version(version, deleted_predictions=dict(Counter(before) + Counter(deleted)))
+    if sum(deleted.values()) == DELETE_CHUNK:
+        request_cleanup(ctx, project, version)
+    return {'status': 'deleted', 'deleted': deleted}
 
 
 def restore_sampling(project_id):
@@ -246,33 +272,21 @@ def _drop_earlier_attempt(project, label_studio, version):
         _delete_predictions(label_studio, {version})
 
 
-def _delete_old_predictions(project, label_studio, current):
-    """Delete from Label Studio the predictions of this backend's versions no longer kept, and the
-    cold start's, so that its database does not grow by one row per task and version.
-
-    Stops when a newer version is published: its re-score deletes the rest. Returns ``{version:
-    predictions deleted}``. Versions another backend or a person named are left alone.
-    """
-    kept = set(project.versions()) | {current}
-    stale = {version for version in label_studio.model_versions()
-             if version not in kept and (version == COLD_START or VERSION_NAME.fullmatch(version))}
-    return _delete_predictions(label_studio, stale, until=lambda: project.current_version() != current)
-
-
-def _delete_predictions(label_studio, versions, until=lambda: False):
-    """Delete the predictions of ``versions`` one request at a time, until ``until()`` is true;
-    returns ``{version: predictions deleted}``.
+def _delete_predictions(label_studio, versions, limit=None, until=lambda: False):
+    """Delete at most ``limit`` predictions of ``versions``, one request at a time, until ``until()`` is
+    true; returns ``{version: predictions deleted}``.
 
     Label Studio 1.23.2 deletes a whole version in one transaction, holding SQLite's write lock about
     7.6 ms a prediction: over 5 s for a large pool, and annotators' reads then fail ("database is
-    locked"). One prediction per request holds it for milliseconds at a time.
+    locked"). One prediction per request holds it for milliseconds at a time. Versions another backend
+    or a person named are never passed here.
     """
     deleted = Counter()
-    for prediction, version in label_studio.predictions_of(versions) if versions else []:
+    for prediction, version in (label_studio.predictions_of(versions) if versions else [])[:limit]:
         if until():
             break
-        label_studio.delete_prediction(prediction)
-        deleted[version] += 1
+        if label_studio.delete_prediction(prediction):
+            deleted[version] += 1
     return dict(deleted)
 
 

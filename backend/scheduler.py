@@ -36,6 +36,7 @@ RESCORE_JOB = 'backend.rescore.rescore_project'
 COLD_START_JOB = 'backend.rescore.cold_start_project'
 RESTORE_SAMPLING_JOB = 'backend.rescore.restore_sampling'
 QUALITY_JOB = 'backend.quality.assess_quality'
+CLEANUP_JOB = 'backend.rescore.delete_old_predictions'
 
 
 def request_training(ctx, project, force=False):
@@ -81,6 +82,15 @@ def request_quality(ctx, project):
     job_id, _ = _enqueue_once(ctx, project, 'quality_job', SCORE, QUALITY_JOB, project.id,
                               timeout=ctx.settings.rescore_timeout,
                               description=f'label quality of project {project.id}')
+    return job_id
+
+
+def request_cleanup(ctx, project, version):
+    """Queue the deletion of superseded predictions from Label Studio on the score queue unless one waits;
+    returns the job id."""
+    job_id, _ = _enqueue_once(ctx, project, 'cleanup_job', SCORE, CLEANUP_JOB, project.id, version,
+                              timeout=ctx.settings.rescore_timeout,
+                              description=f'delete superseded predictions of project {project.id}')
     return job_id
 
 

@@ -1,12 +1,11 @@
 """Re-scoring against a real Label Studio 1.23.2: the pool read a page at a time, pushed lowest score first."""
 import pytest
-from rq.registry import FailedJobRegistry
+from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 from backend import create_app
 from backend.label_studio import LabelStudioProject
 from backend.project_state import ProjectState
-from backend.rescore import _delete_old_predictions
-from backend.scheduler import request_rescore
+from backend.scheduler import request_cleanup, request_rescore
 from support import payloads
 from support.label_studio_api import Api, current_scores
 from tests.prometheus import value
@@ -153,21 +152,34 @@ def test_old_predictions_stay_when_deleting_them_is_off(client, app, run_jobs, l
     assert ProjectState(redis, str(pid)).versions()[version]['deleted_predictions'] == {}
 
 
-def test_deleting_old_predictions_stops_once_a_newer_version_is_published(
+def test_old_predictions_go_a_chunk_per_job_and_stop_once_a_newer_version_is_published(
         client, app, run_jobs, label_studio_server, bbc, redis, monkeypatch):
     monkeypatch.setenv('DELETE_OLD_PREDICTIONS', 'false')
     api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
-    project = app.extensions['lsal'].project(str(pid))
-    label_studio = LabelStudioProject(label_studio_server.url, label_studio_server.token, pid)
-    deleted, delete = [], label_studio.delete_prediction
+    ctx = app.extensions['lsal']
+    project = ctx.project(str(pid))
+    monkeypatch.setattr('backend.rescore.DELETE_CHUNK', 10)
+    request_cleanup(ctx, project, version)
+    run_jobs()
+    cleanups = [job for job in FinishedJobRegistry(queue=ctx.queues['score']).get_job_ids()
+                if job.startswith('lsal-delete_old_predictions-')]
+    assert len(cleanups) == 3, 'chunks of 10, 10 and 6: each queues the next behind what waits'
+    assert api.call('GET', f'/api/projects/{pid}/model-versions') == {version: POOL}
+    assert ProjectState(redis, str(pid)).versions()[version]['deleted_predictions'] == {'cold-start': POOL}
 
-    def delete_and_publish_after_five(prediction):
-        delete(prediction)
+    api.call('POST', f'/api/projects/{pid}/import/predictions',
+             json=[{'task': t['id'], 'result': [], 'score': 0.5, 'model_version': 'cold-start'} for t in api.tasks(pid)
+                   if not t['annotations']])
+    deleted, delete = [], LabelStudioProject.delete_prediction
+
+    def delete_and_publish_after_five(self, prediction):
         deleted.append(prediction)
         if len(deleted) == 5:
             project.publish('v9-newer', {'created_at': 0, 'metrics': {'evaluated': False}})
+        return delete(self, prediction)
 
-    label_studio.delete_prediction = delete_and_publish_after_five
-    assert _delete_old_predictions(project, label_studio, version) == {'cold-start': 5}
+    monkeypatch.setattr(LabelStudioProject, 'delete_prediction', delete_and_publish_after_five)
+    request_cleanup(ctx, project, version)
+    run_jobs()
     assert api.call('GET', f'/api/projects/{pid}/model-versions') == {'cold-start': POOL - 5, version: POOL}
-    assert {p['id'] for t in api.tasks(pid) for p in t['predictions']}.isdisjoint(deleted)
+    assert ProjectState(redis, str(pid)).versions()[version]['deleted_predictions'] == {'cold-start': POOL + 5}
