@@ -243,18 +243,17 @@ def test_spans_simulate_from_a_conll_file_with_entity_f1_curves(tweets, tiny_enc
     assert [e['text'] for e in examples[:3]] == [text for text, _ in tweets[:3]]
     monkeypatch.setenv('BASE_MODEL', tiny_encoder)
     out = tmp_path / 'out'
-    assert main(['simulate', '--dataset', str(data), '--strategies', 'random,max_entropy,bald', '--initial', '10',
+    assert main(['simulate', '--dataset', str(data), '--strategies', 'random,bald', '--initial', '10',
                  '--batch', '10', '--budget', '20', '--seeds', '1', '--pool-size', '50', '--test-size', '40',
                  '--max-length', '32', '--epochs', '1', '--full-data', '--target-fraction', '0.9',
                  '--out', str(out)]) == 0
     rounds = read_rounds(out / 'rounds.csv')
-    assert [(r['strategy'], r['labels']) for r in rounds] == [(s, n) for s in ('random', 'max_entropy', 'bald')
-                                                              for n in (10, 20)]
+    assert [(r['strategy'], r['labels']) for r in rounds] == [(s, n) for s in ('random', 'bald') for n in (10, 20)]
     assert all(0 <= r['f1'] <= 1 and 0 <= r['precision'] <= 1 and 0 <= r['recall'] <= 1 for r in rounds)
-    assert rounds[0]['f1'] == rounds[2]['f1'] == rounds[4]['f1'], 'same seed, same initial labels'
+    assert rounds[0]['f1'] == rounds[2]['f1'], 'same seed, same initial labels'
     assert rounds[1]['agreement'] is not None
     report = (out / 'summary.md').read_text()
-    assert 'full-pool f1' in report and 'labels to 90 % of full' in report and '| max_entropy |' in report
+    assert 'full-pool f1' in report and 'labels to 90 % of full' in report and '| bald |' in report
     assert (out / 'learning_curve.png').read_bytes()[:4] == b'\x89PNG'
 
 
