@@ -100,7 +100,7 @@ def delete_old_predictions(project_id, version):
     deleted = _delete_predictions(label_studio, stale, DELETE_CHUNK, until=lambda: project.current_version() != version)
     before = project.versions().get(version, {}).get('deleted_predictions') or {}
     project.update_version(version, deleted_predictions=dict(Counter(before) + Counter(deleted)))
-    if sum(deleted.values()) == DELETE_CHUNK:
+    if project.current_version() == version and stale & set(label_studio.model_versions()):
         request_cleanup(ctx, project, version)
     return {'status': 'deleted', 'deleted': deleted}
 
