@@ -84,24 +84,32 @@ def rescore_project(project_id, version):
     return {'status': 'rescored', 'version': version, **summary, 'agreement': agreement}
 
 
-def delete_old_predictions(project_id, version):
+def delete_old_predictions(project_id, version, predictions=None):
     """Delete up to :data:`DELETE_CHUNK` of the predictions Label Studio holds of this backend's versions no
     longer kept, and the cold start's, so that its database does not grow by one row per task and version;
-    queue the rest behind what waits on the score queue. Counted in the version's ``deleted_predictions``."""
+    queue the rest (``predictions``: ``(id, model_version)`` pairs, listed by the first chunk) behind what
+    waits on the score queue. Stops once a newer version is published: its clean-up takes over. Counted
+    in the version's ``deleted_predictions``."""
     ctx = Context.for_current_job()
     project = ctx.project(project_id)
     project.forget_job('cleanup_job', get_current_job().id)
-    if project.current_version() != version:
+
+    def superseded():
+        return project.current_version() != version
+
+    if superseded():
         return {'status': 'skipped', 'reason': f'{version} is no longer the current version'}
-    kept = set(project.versions()) | {version}
     label_studio = LabelStudioProject.for_project(ctx, project)
-    stale = {name for name in label_studio.model_versions()
-             if name not in kept and (name == COLD_START or VERSION_NAME.fullmatch(name))}
-    deleted = _delete_predictions(label_studio, stale, DELETE_CHUNK, until=lambda: project.current_version() != version)
+    if predictions is None:
+        kept = set(project.versions()) | {version}
+        stale = {name for name in label_studio.model_versions()
+                 if name not in kept and (name == COLD_START or VERSION_NAME.fullmatch(name))}
+        predictions = label_studio.predictions_of(stale) if stale else []
+    deleted = _delete_predictions(label_studio, predictions[:DELETE_CHUNK], until=superseded)
     before = project.versions().get(version, {}).get('deleted_predictions') or {}
     project.update_version(version, deleted_predictions=dict(Counter(before) + Counter(deleted)))
-    if project.current_version() == version and stale & set(label_studio.model_versions()):
-        request_cleanup(ctx, project, version)
+    if predictions[DELETE_CHUNK:] and not superseded():
+        request_cleanup(ctx, project, version, predictions[DELETE_CHUNK:])
     return {'status': 'deleted', 'deleted': deleted}
 
 
@@ -269,12 +277,12 @@ def _drop_earlier_attempt(project, label_studio, version):
     if left:
         logger.warning('Project %s: deleting %d predictions of %s left by an earlier attempt', project.id, left,
                        version)
-        _delete_predictions(label_studio, {version})
+        _delete_predictions(label_studio, label_studio.predictions_of({version}))
 
 
-def _delete_predictions(label_studio, versions, limit=None, until=lambda: False):
-    """Delete at most ``limit`` predictions of ``versions``, one request at a time, until ``until()`` is
-    true; returns ``{version: predictions deleted}``.
+def _delete_predictions(label_studio, predictions, until=lambda: False):
+    """Delete ``predictions`` (``(id, model_version)`` pairs) one request at a time, until ``until()`` is
+    true; returns ``{model_version: predictions deleted}``.
 
     Label Studio 1.23.2 deletes a whole version in one transaction, holding SQLite's write lock about
     7.6 ms a prediction: over 5 s for a large pool, and annotators' reads then fail ("database is
@@ -282,7 +290,7 @@ def _delete_predictions(label_studio, versions, limit=None, until=lambda: False)
     or a person named are never passed here.
     """
     deleted = Counter()
-    for prediction, version in (label_studio.predictions_of(versions) if versions else [])[:limit]:
+    for prediction, version in predictions:
         if until():
             break
         if label_studio.delete_prediction(prediction):

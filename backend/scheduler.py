@@ -85,10 +85,10 @@ def request_quality(ctx, project):
     return job_id
 
 
-def request_cleanup(ctx, project, version):
-    """Queue the deletion of superseded predictions from Label Studio on the score queue unless one waits;
-    returns the job id."""
-    job_id, _ = _enqueue_once(ctx, project, 'cleanup_job', SCORE, CLEANUP_JOB, project.id, version,
+def request_cleanup(ctx, project, version, predictions=None):
+    """Queue the deletion of superseded predictions from Label Studio on the score queue unless one waits
+    (see :func:`~backend.rescore.delete_old_predictions`); returns the job id."""
+    job_id, _ = _enqueue_once(ctx, project, 'cleanup_job', SCORE, CLEANUP_JOB, project.id, version, predictions,
                               timeout=ctx.settings.rescore_timeout,
                               description=f'delete superseded predictions of project {project.id}')
     return job_id
