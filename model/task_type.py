@@ -13,6 +13,16 @@ class AnnotationRejected(ValueError):
     """An annotation that cannot become a training example; the message says why."""
 
 
+def relabel_one(regions, labels, rng):
+    """A copy of ``regions`` (lists ending with their label) where one, drawn uniformly by the numpy
+    Generator ``rng``, has another of ``labels``, drawn uniformly (``lsal simulate``'s label noise)."""
+    regions = [list(region) for region in regions]
+    region = regions[rng.integers(len(regions))]
+    others = [label for label in labels if label != region[-1]]
+    region[-1] = others[rng.integers(len(others))]
+    return regions
+
+
 @dataclass(frozen=True)
 class Reader:
     """How task data is read.

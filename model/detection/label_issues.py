@@ -24,6 +24,8 @@ def box_label_issues(given, found, labels):
         ``(quality, issue)``: arrays ``(n,)``, quality in ``[0, 1]`` (lower = more likely wrong) and a
         boolean mask.
     """
+    if not given:
+        return np.zeros(0), np.zeros(0, dtype=bool)
     index = {label: i for i, label in enumerate(labels)}
     annotations = [{'bboxes': np.array([box[:4] for box in boxes], dtype=np.float64).reshape(-1, 4) * SCALE,
                     'labels': np.array([index[box[4]] for box in boxes], dtype=np.int64)} for boxes in given]

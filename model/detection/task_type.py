@@ -28,7 +28,7 @@ from model.device import CPU
 from model.image_classification import default_image_model, image_embedder
 from model.images import ImageInput
 from model.label_config import LabelConfigError, image_field, label_values
-from model.task_type import AnnotationRejected, TaskType
+from model.task_type import AnnotationRejected, TaskType, relabel_one
 from strategies import DETECTION_STRATEGIES, DETECTION_THRESHOLD
 
 
@@ -93,6 +93,7 @@ class ObjectDetection(ImageInput, TaskType):
     AGREEMENT = 'matched_box_f1'
     TARGET = 'boxes'
     FINDS_LABEL_ISSUES = True
+    FLIPS_LABELS = True
     CURVE_METRICS = ('map_50', 'map')
     BASE_MODEL = 'detection_model'
     # A fresh CenterNet head needs many steps: on mnist_boxes at 128 px (200 held-out scenes, one seed), 100
@@ -188,6 +189,14 @@ class ObjectDetection(ImageInput, TaskType):
         quality, issue = box_label_issues([self._normalised(e) for e in examples], outputs, self.labels)
         suggested = [[self._percent(box) for box in self._confident(output)] for output in outputs]
         return quality, issue, suggested
+
+    def flipped(self, example, rng):
+        """One box, drawn uniformly, given another label, drawn uniformly."""
+        return {**example, 'boxes': relabel_one(example['boxes'], self.labels, rng)}
+
+    def flippable(self, example):
+        """An image with a box, where the config has two labels or more."""
+        return bool(example['boxes']) and len(self.labels) > 1
 
     def reads_output(self, output):
         return isinstance(output, list) and all(len(box) == 6 and box[4] in self.labels for box in output)

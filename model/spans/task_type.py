@@ -16,7 +16,7 @@ from model.spans.bio import encode_spans
 from model.spans.metrics import entity_metrics
 from model.spans.predictor import SpanPredictor
 from model.spans.training import SPANS, fine_tune_spans
-from model.task_type import AnnotationRejected, TaskType
+from model.task_type import AnnotationRejected, TaskType, relabel_one
 from model.transformer import default_text_model, text_embedder
 from strategies import SEQUENCE_STRATEGIES
 
@@ -165,11 +165,7 @@ class SpanLabeling(TaskType):
 
     def flipped(self, example, rng):
         """One entity, drawn uniformly, given another type, drawn uniformly."""
-        spans = [list(span) for span in example['spans']]
-        span = spans[rng.integers(len(spans))]
-        others = [label for label in self.labels if label != span[2]]
-        span[2] = others[rng.integers(len(others))]
-        return {**example, 'spans': spans}
+        return {**example, 'spans': relabel_one(example['spans'], self.labels, rng)}
 
     def flippable(self, example):
         """A text with an entity, where the config has two types or more."""

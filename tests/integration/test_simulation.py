@@ -313,14 +313,24 @@ def test_boxes_simulate_from_scenes_a_coco_file_and_an_export_with_map_curves(sc
     from_export_type, from_export, _ = load_dataset(str(tmp_path / 'export.json'), 'text', 'label')
     assert from_export_type.NAME == 'object_detection' and from_export[4]['image'] == paths[4]
 
+    pool = [i for i, e in enumerate(examples) if e['boxes']][:40]
+    noisy, flipped = flip_labels(task_type, examples, pool, 0.25, 0)
+    assert len(flipped) == 10
+    for i in flipped:
+        changed = [(a, b) for a, b in zip(examples[i]['boxes'], noisy[i]['boxes']) if a != b]
+        assert len(changed) == 1 and changed[0][0][:4] == changed[0][1][:4], 'one box, its label only'
+
     out = tmp_path / 'out'
     assert main(['simulate', '--dataset', str(tmp_path / 'coco.json'), '--strategies', 'random,consistency',
                  '--initial', '10', '--batch', '10', '--budget', '20', '--seeds', '1', '--pool-size', '60',
-                 '--test-size', '40', '--image-size', '32', '--epochs', '1', '--out', str(out)]) == 0
+                 '--test-size', '40', '--image-size', '32', '--epochs', '1', '--flip-fraction', '0.1',
+                 '--out', str(out)]) == 0
     rounds = read_rounds(out / 'rounds.csv')
     assert [(r['strategy'], r['labels']) for r in rounds] == [(s, n) for s in ('random', 'consistency')
                                                               for n in (10, 20)]
     assert all(0 <= r['map'] <= r['map_50'] <= 1 for r in rounds)
+    assert [r['flipped'] for r in rounds[::2]] == [0, 0], 'no version has seen the first labels'
+    assert all(r['flipped'] <= 10 and r['suspects'] >= 0 for r in rounds[1::2])
     assert rounds[0]['map_50'] == rounds[2]['map_50'], 'same seed, same first labels'
     assert 'coco: 120 images, pool 60' in (out / 'summary.md').read_text()
 

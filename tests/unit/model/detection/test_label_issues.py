@@ -68,3 +68,8 @@ def test_the_task_type_reads_percent_boxes_and_suggests_the_confident_ones():
     assert np.allclose(suggested[0][0][:4], [100 * x1, 100 * y1, 100 * (x2 - x1), 100 * (y2 - y1)], atol=0.01)
     assert all(boxes.reads_output(output) for output in found)
     assert boxes.kept_output(found[0])[-1] == [0.9, 0.9, 0.95, 0.95, 'one', 0.2]
+
+
+def test_no_images_no_judgement():
+    quality, issue = box_label_issues([], [], LABELS)
+    assert quality.shape == issue.shape == (0,) and issue.dtype == bool
