@@ -3,8 +3,8 @@ import logging
 import threading
 import uuid
 
+import rq
 from redis.exceptions import RedisError
-from rq import Worker
 from rq.scheduler import RQScheduler
 
 from backend import keys, ownership
@@ -22,11 +22,34 @@ MAINTENANCE_SECONDS = 10
 """Least seconds between a worker's maintenance rounds (RQ's default is 600): requeue a killed worker's
 jobs for their retry."""
 
+LISTEN_SECONDS = 1
+"""Seconds a worker's listener for RQ's commands (stop a job, shut down) waits per poll. RQ waits 60, and
+redis-py 8 waits for the listener when RQ stops it at shutdown: a worker could take a minute to end."""
+
 PUMP_SECONDS = 1
 """Seconds between looks for retries that are due."""
 
 PUMP_LEASE_SECONDS = 5
 """Seconds one worker's turn at running retries outlives its last look (a dead worker's turn ends then)."""
+
+
+class PromptShutdown:
+    """An RQ worker whose command listener polls every :data:`LISTEN_SECONDS` (RQ's own ``subscribe``,
+    but for the poll)."""
+
+    def subscribe(self):
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=LISTEN_SECONDS, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)
+
+
+class Worker(PromptShutdown, rq.Worker):
+    """Runs each job in a work horse forked from this process (``lsal worker``)."""
+
+
+class SimpleWorker(PromptShutdown, rq.SimpleWorker):
+    """Runs each job in this process (tests and benchmarks)."""
 
 
 class RetryPump(threading.Thread):

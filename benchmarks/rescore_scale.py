@@ -32,10 +32,9 @@ from benchmarks.predict_memory import memory_mib
 
 def work(queue_name):
     """Run the queued jobs in this process, then print its peak RSS (MiB) as JSON."""
-    from rq import SimpleWorker
-
     from backend.connection import connect
     from backend.settings import Settings
+    from backend.worker import SimpleWorker
     from model.device import calibrate
     calibrate(Settings.from_env().base_model, isolated=True)  # as `lsal worker` does: not in the jobs' memory
     SimpleWorker([queue_name], connection=connect(os.environ['REDIS_URL'])).work(burst=True)

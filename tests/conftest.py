@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import redis as redis_py
-from rq import SimpleWorker
 
 from backend import create_app
+from backend.worker import SimpleWorker
 from model.transformer import default_text_model
 from simulation.datasets import bbc_news, mnist, wnut16
 from simulation.detection_datasets import mnist_boxes
