@@ -1,9 +1,9 @@
 """Which box annotations are probably wrong: cleanlab's object-detection label quality (ObjectLab)."""
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from itertools import starmap
+from unittest import mock
 
 import numpy as np
-from cleanlab.object_detection.filter import find_label_issues
+from cleanlab.object_detection import filter as objectlab_filter
 from cleanlab.object_detection.rank import get_label_quality_scores
 
 SCALE = 100.0
@@ -32,9 +32,21 @@ def box_label_issues(given, found, labels):
     predictions = [[np.array([[*(np.array(box[:4]) * SCALE), box[5]] for box in boxes if box[4] == label],
                              dtype=np.float32).reshape(-1, 5) for label in labels] for boxes in found]
     quality = get_label_quality_scores(annotations, predictions, verbose=False)
-    # find_label_issues always forks a process pool (its per-class AP), and a fork from a process whose
-    # PyTorch threads run (a worker, a test) can hang, as cleanlab's classification pool did in CI: it runs
-    # in a fresh spawned interpreter instead, where forking is safe.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as isolated:
-        issue = isolated.submit(find_label_issues, annotations, predictions).result()
+    with mock.patch.object(objectlab_filter, 'Pool', SerialPool):
+        issue = objectlab_filter.find_label_issues(annotations, predictions)
     return np.asarray(quality, dtype=np.float64), np.asarray(issue, dtype=bool)
+
+
+class SerialPool:
+    """What ObjectLab's ``find_label_issues`` asks of the process pool it builds for its per-class AP (even
+    for one process), done in this process: a fork from a process whose PyTorch threads run (a worker, a
+    test) can hang, as cleanlab's classification pool did in CI, and a spawned interpreter costs seconds."""
+
+    def __init__(self, processes=None):
+        pass
+
+    def starmap(self, function, arguments):
+        return list(starmap(function, arguments))
+
+    def close(self):
+        pass
