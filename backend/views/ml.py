@@ -10,7 +10,7 @@ from backend.project_state import COLD_START, UNTRAINED
 from backend.scheduler import catch_up
 from backend.views.common import context, count, json_object, model_thread
 from model.task_types import OPTIONS, STRATEGY_NAMES, LabelConfigError, parse_label_config
-from strategies import check_strategy
+from strategies import UnknownStrategyError, check_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,11 @@ def setup():
     try:
         task_type = parse_label_config(schema)
         strategy = context().strategy(task_type, params)
-        if strategy not in task_type.STRATEGIES:
-            raise Unprocessable(f'strategy: {strategy!r} does not score {task_type.NAME} tasks; '
-                                f'choose one of {", ".join(task_type.STRATEGIES)}')
+        try:
+            check_strategy(strategy, task_type.STRATEGIES)
+        except UnknownStrategyError:
+            raise Unprocessable(f'strategy: {strategy!r} does not score {task_type.NAME} tasks; choose one of '
+                                f'{", ".join(task_type.STRATEGIES)}, or FIRST@N/THEN of two of them') from None
     except (LabelConfigError, Unprocessable) as error:
         # Label Studio shows its user only "422 Client Error": keep the reason where people look.
         logger.warning('Project %s: /setup refused: %s', project.id, error)

@@ -121,6 +121,12 @@ def test_strategy_a_type_cannot_score_is_refused_at_setup_and_nothing_saved(clie
     assert ProjectState(redis, '1').task_type() is None
     spans = client.post('/setup', json=payloads.setup('2.17', payloads.SPAN_CONFIG, {'strategy': 'max_entropy'}))
     assert spans.status_code == 200
+    schedule = payloads.setup(extra_params={'strategy': 'typiclust@100/max_entropy'})
+    response = client.post('/setup', json=schedule)
+    assert response.status_code == 422
+    assert "'typiclust@100/max_entropy' does not score text_classification tasks" in response.json['error']
+    schedule['extra_params']['strategy'] = 'typiclust@100/balanced'
+    assert client.post('/setup', json=schedule).status_code == 200, 'a schedule of two it scores with'
 
 
 def test_examples_of_an_earlier_config_type_do_not_crash_training(client, app, run_jobs, bbc, redis):
