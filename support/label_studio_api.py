@@ -48,7 +48,7 @@ def wait_for(condition, what, log):
         value = condition()
         if value:
             return value
-        time.sleep(2)
+        time.sleep(0.5)
     raise AssertionError(f'{what}: not within {LOOP_TIMEOUT}s\nbackend log:\n{log.read_text()[-4000:]}')
 
 

@@ -19,11 +19,12 @@ def backend_settings():
 
 
 @pytest.fixture
-def backend(label_studio, redis_url, redis, tmp_path, minilm, backend_settings):
-    """A real ``lsal start`` (web + worker) wired to Label Studio; yields its URL."""
+def backend(label_studio, redis_url, redis, tmp_path, tiny_encoder, backend_settings):
+    """A real ``lsal start`` (web + worker) wired to Label Studio, on MiniLM's first two layers (the full
+    model's fine-tune has its own test); yields its URL."""
     ls_url, token = label_studio
     port = free_port()
-    env = {**os.environ, 'REDIS_URL': redis_url, 'MODEL_DIR': str(tmp_path / 'models'), 'BASE_MODEL': minilm,
+    env = {**os.environ, 'REDIS_URL': redis_url, 'MODEL_DIR': str(tmp_path / 'models'), 'BASE_MODEL': tiny_encoder,
            'LABEL_STUDIO_URL': ls_url, 'LABEL_STUDIO_API_KEY': token, 'TRAIN_EVERY': '10', 'MAX_LENGTH': '64',
            'IMAGE_SIZE': '64', 'HF_HUB_OFFLINE': '1', 'PORT': str(port), 'HOST': '127.0.0.1', **backend_settings}
     log = tmp_path / 'lsal.log'

@@ -21,7 +21,7 @@ def trained(client, run_jobs, scenes, scene_server, monkeypatch):
     zero-size box, one rotated box, one scene without digits, and one truncated image."""
     monkeypatch.setenv('TRAIN_EVERY', '100')
     monkeypatch.setenv('MIN_EVAL_LABELS', '100')
-    monkeypatch.setenv('IMAGE_SIZE', '128')
+    monkeypatch.setenv('IMAGE_SIZE', '64')
     assert client.post('/setup', json=payloads.setup(PROJECT, payloads.BOX_CONFIG)).status_code == 200
     paths, boxes = scenes
     labeled = [(scene_server(path), regions(found)) for path, found in zip(paths[:40], boxes[:40])]
@@ -38,7 +38,8 @@ def trained(client, run_jobs, scenes, scene_server, monkeypatch):
     return labeled
 
 
-def test_boxes_train_publish_and_predict_skipping_broken_images(client, trained, scenes, scene_server):
+def test_boxes_train_publish_and_predict_skipping_broken_images_under_the_projects_box_options(
+        client, trained, scenes, scene_server):
     listed = client.get(f'/versions?project={PROJECT.split(".")[0]}').json['projects']['4']
     version = listed['current']
     details = listed['details'][version]
@@ -68,6 +69,7 @@ def test_boxes_train_publish_and_predict_skipping_broken_images(client, trained,
             assert 0 <= box['x'] and 0 <= box['y'] and box['width'] > 0 and box['height'] > 0
             assert box['x'] + box['width'] <= 100 and box['y'] + box['height'] <= 100
             assert 0.5 <= item['score'] <= 1.0, 'below BOX_THRESHOLD nothing is pre-annotated'
+    assert any(p['result'] for p in good), 'boxes over BOX_THRESHOLD reach the checks above'
     assert len({p['score'] for p in good}) > 10, 'scores order the images, they are not tied'
     reasons = [p['skipped'] for p in results[20:]]
     assert reasons[0] == f'image {root}/broken/missing.png: HTTP 404 fetching it'
@@ -77,11 +79,24 @@ def test_boxes_train_publish_and_predict_skipping_broken_images(client, trained,
     assert reasons[5] == 'data.snapshot is empty'
     assert all(p['result'] == [] and p['score'] == 1.0 for p in results[20:])
 
+    # The box threshold and the number of boxes are the project's options, and the task scores follow them.
+    default = [p['score'] for p in good[:10]]
+    setup = payloads.setup(PROJECT, payloads.BOX_CONFIG, extra_params={'box_threshold': 0.05, 'max_boxes': 2})
+    assert client.post('/setup', json=setup).status_code == 200
+    results = client.post('/predict', json=payloads.box_predict(tasks[:10])).json['results']
+    assert all(len(p['result']) <= 2 for p in results) and any(len(p['result']) == 2 for p in results)
+    assert min(item['score'] for p in results for item in p['result']) < 0.5
+    assert [p['score'] for p in results] != default
+    refused = client.post('/setup', json=payloads.setup(PROJECT, payloads.BOX_CONFIG,
+                                                        extra_params={'max_boxes': 0}))
+    assert refused.status_code == 400
+    assert 'extra_params.max_boxes: expected an integer from 1 to 1000' in refused.json['error']
+
 
 def test_held_out_map_is_on_versions_and_metrics_and_judges_the_held_out_boxes(client, run_jobs, scenes,
                                                                                 scene_server, monkeypatch):
     monkeypatch.setenv('TRAIN_EVERY', '100')
-    monkeypatch.setenv('IMAGE_SIZE', '128')
+    monkeypatch.setenv('IMAGE_SIZE', '64')
     monkeypatch.setenv('EVAL_FRACTION', '0.25')
     monkeypatch.setenv('MIN_EVAL_LABELS', '5')
     assert client.post('/setup', json=payloads.setup(PROJECT, payloads.BOX_CONFIG)).status_code == 200
@@ -127,19 +142,3 @@ def test_a_bad_box_is_refused_naming_it_and_stored_boxes_stay(client, scenes, sc
     assert message in response.json['error'] and 'annotation 1' in response.json['error']
     stored = client.get('/versions?project=4').json['projects']['4']['labeled_annotations']
     assert stored == 1, 'the stored annotation is kept as it was'
-
-
-def test_box_threshold_and_max_boxes_are_project_options(client, trained, scenes, scene_server):
-    paths, _ = scenes
-    tasks = [payloads.box_task(400 + i, scene_server(path)) for i, path in enumerate(paths[80:90])]
-    default = [p['score'] for p in client.post('/predict', json=payloads.box_predict(tasks)).json['results']]
-    setup = payloads.setup(PROJECT, payloads.BOX_CONFIG, extra_params={'box_threshold': 0.05, 'max_boxes': 2})
-    assert client.post('/setup', json=setup).status_code == 200
-    results = client.post('/predict', json=payloads.box_predict(tasks)).json['results']
-    assert all(len(p['result']) <= 2 for p in results) and any(len(p['result']) == 2 for p in results)
-    assert min(item['score'] for p in results for item in p['result']) < 0.5
-    assert [p['score'] for p in results] != default, 'the task scores follow the threshold too'
-    refused = client.post('/setup', json=payloads.setup(PROJECT, payloads.BOX_CONFIG,
-                                                        extra_params={'max_boxes': 0}))
-    assert refused.status_code == 400
-    assert 'extra_params.max_boxes: expected an integer from 1 to 1000' in refused.json['error']

@@ -63,8 +63,7 @@ def test_images_train_publish_and_predict_skipping_broken_ones(client, trained, 
     assert reasons[4].endswith('unsupported format PPM; reads BMP, GIF, JPEG, PNG, TIFF, WEBP')
     assert reasons[5] == 'data.picture is empty'
 
-
-def test_a_task_without_the_image_field_is_a_clear_4xx(client, trained):
     response = client.post('/predict', json=payloads.image_predict([{'id': 1, 'data': {'other': 'x'}}]))
-    assert response.status_code == 422
+    assert response.status_code == 422, 'a task without the image field is a clear 4xx'
     assert 'data.picture is missing' in response.json['error']
+

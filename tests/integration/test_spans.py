@@ -47,7 +47,7 @@ def trained(client, run_jobs, tweets, monkeypatch):
     return with_entities
 
 
-def test_span_annotations_train_publish_and_predict_exact_spans(client, trained, redis):
+def test_span_annotations_train_publish_and_predict_exact_spans_of_any_length(client, app, trained, redis):
     listed = client.get('/versions?project=2').json['projects']['2']
     version = listed['current']
     assert version.startswith('v1-')
@@ -76,10 +76,7 @@ def test_span_annotations_train_publish_and_predict_exact_spans(client, trained,
     assert value(metrics, 'lsal_model_entity_f1', project=2, version=version) is not None
     assert any(name == 'lsal_model_entity_type_f1' and ('project', '2') in labels for name, labels in samples(metrics))
 
-
-def test_long_text_is_read_whole_through_overlapping_windows(client, app, trained):
     # MAX_LENGTH is 64 tokens: a text of 12 tweets needs several windows, and every token is tagged once.
-    version = client.get('/versions?project=2').json['projects']['2']['current']
     predictor = app.extensions['lsal'].models.get('2', version)
     long_text = ' '.join(text for text, _ in trained)
     inference = predictor.infer([long_text])
