@@ -13,9 +13,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def backend_settings():
-    """Scenes at their own size; a low box threshold, since a version trained on 10 scenes is not sure of its
-    boxes yet and what is tested here is that valid boxes reach Label Studio (mAP: tests/integration)."""
-    return {'IMAGE_SIZE': '128', 'BOX_THRESHOLD': '0.05', 'MAX_BOXES': '10'}
+    """128-px scenes read at 64 px, and a low box threshold: a version trained on 10 scenes is not sure of its
+    boxes yet, and what is tested here is that valid boxes, in the uploads' own pixels, reach Label Studio
+    (mAP: tests/integration)."""
+    return {'IMAGE_SIZE': '64', 'BOX_THRESHOLD': '0.05', 'MAX_BOXES': '10'}
 
 
 def test_boxes_retrain_push_valid_boxes_and_order_the_next_task(label_studio, backend, scenes, tmp_path):

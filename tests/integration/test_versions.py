@@ -26,7 +26,7 @@ def relabel_training_tasks_wrong(client, pairs):
 def trained_on_80(client, run_jobs, bbc, redis, monkeypatch):
     """Project 1 trained once on 80 BBC News labels: its state and the version published."""
     monkeypatch.setenv('TRAIN_EVERY', '80')
-    monkeypatch.setenv('EPOCHS', '4')
+    monkeypatch.setenv('MAX_LENGTH', '32')
     client.post('/setup', json=payloads.setup())
     annotate(client, bbc[:80])
     run_jobs()
