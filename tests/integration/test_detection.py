@@ -86,7 +86,7 @@ def test_boxes_train_publish_and_predict_skipping_broken_images_under_the_projec
     results = client.post('/predict', json=payloads.box_predict(tasks[:10])).json['results']
     assert all(len(p['result']) <= 2 for p in results) and any(len(p['result']) == 2 for p in results)
     assert min(item['score'] for p in results for item in p['result']) < 0.5
-    assert [p['score'] for p in results] != default
+    assert [p['score'] for p in results] != default, 'the task scores follow the threshold too'
     refused = client.post('/setup', json=payloads.setup(PROJECT, payloads.BOX_CONFIG,
                                                         extra_params={'max_boxes': 0}))
     assert refused.status_code == 400

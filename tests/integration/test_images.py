@@ -66,4 +66,3 @@ def test_images_train_publish_and_predict_skipping_broken_ones(client, trained, 
     response = client.post('/predict', json=payloads.image_predict([{'id': 1, 'data': {'other': 'x'}}]))
     assert response.status_code == 422, 'a task without the image field is a clear 4xx'
     assert 'data.picture is missing' in response.json['error']
-
