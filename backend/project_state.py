@@ -68,10 +68,23 @@ def _whole_seconds(iso_time):
 
 _CLAIM = """
 local claim = ARGV[1] .. ' ' .. (redis.call('get', KEYS[2]) or '0')
-if redis.call('set', KEYS[1], claim, 'NX', 'EX', ARGV[2]) then return claim end
+if redis.call('set', KEYS[1], claim, 'NX', 'EX', ARGV[2]) then
+    redis.call('set', KEYS[3], claim)
+    return claim
+end
 return false
 """
-"""Take the training lease, recording how many annotations were stored when the training started."""
+"""Take the training lease, recording how many annotations were stored when the training started, and
+remember the claim as the last one."""
+
+_KEEP = """
+local claim = redis.call('get', KEYS[1]) or redis.call('get', KEYS[2])
+if claim and string.sub(claim, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
+    return redis.call('set', KEYS[1], claim, 'EX', ARGV[2]) and 1
+end
+return 0
+"""
+"""Extend the lease ``ARGV[1]`` holds, or take it back if it lapsed and no training claimed it since."""
 
 _RAISE_TO = """
 if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
@@ -288,13 +301,18 @@ class ProjectState:
         Returns :meth:`labels_added` at the moment of the claim (the training
         covers at least those annotations), or None if the lease is held.
         """
-        claim = self.redis.register_script(_CLAIM)(keys=[self.key('training'), self.key('labels_added')],
-                                                   args=[token, seconds])
+        claim = self.redis.register_script(_CLAIM)(
+            keys=[self.key('training'), self.key('labels_added'), self.key('last_claim')], args=[token, seconds])
         return int(claim.split()[1]) if claim else None
 
     def renew_training(self, token, seconds):
-        """Extend the lease by ``seconds``; False if it expired and is no longer this token's."""
-        return bool(ownership.run(self.redis, ownership.EXPIRE_IF_OWNED, self.key('training'), token, seconds))
+        """Extend the lease by ``seconds``; False if another training claimed it.
+
+        A lease that lapsed while its training stalled (a paused host, a starved process) is taken back when
+        no other training claimed it since: the work it guards is still the only training of the project.
+        """
+        return bool(self.redis.register_script(_KEEP)(keys=[self.key('training'), self.key('last_claim')],
+                                                      args=[token, seconds]))
 
     def release_training(self, token):
         """Give the lease back (only if ``token`` still holds it)."""

@@ -119,8 +119,8 @@ def _train(ctx, project, token):
         **verdict,
     }
     if not project.renew_training(token, LEASE_SECONDS):
-        return _skipped(project, 'lost the training lease while training (Redis away over '
-                                 f'{LEASE_SECONDS} s, or the project id now names another project): not published')
+        return _skipped(project, f'another training took the lease while this one stalled over {LEASE_SECONDS} s '
+                                 '(or the project id now names another project): not published')
     ctx.store.save(project.id, version, predictor, summary)
     if summary['status'] == VersionStatus.REJECTED:
         project.add_version(version, summary)

@@ -59,7 +59,7 @@ def test_pending_annotations_come_back_when_a_training_dies(client, app, bbc, re
 
 
 def test_a_training_that_lost_its_lease_does_not_publish(client, app, bbc, redis, start_worker):
-    """Redis away longer than the lease, or the id now naming another project: another owner may train."""
+    """Stalled longer than the lease, or the id now naming another project: another owner may train."""
     project = ProjectState(redis, '1')
     client.post('/setup', json=payloads.setup())
     annotate(client, bbc[:4])
@@ -69,6 +69,6 @@ def test_a_training_that_lost_its_lease_does_not_publish(client, app, bbc, redis
     redis.set(project.key('training'), 'another-owner 4', ex=600)
     job = Job.fetch(job_id, connection=redis)
     wait_for(lambda: job.get_status(refresh=True) == 'finished', 120, 'the training to end')
-    assert job.return_value()['status'] == 'skipped' and 'lost the training lease' in job.return_value()['reason']
+    assert job.return_value()['status'] == 'skipped' and 'took the lease' in job.return_value()['reason']
     assert not project.versions() and project.current_version() is None
     assert redis.get(project.key('training')) == b'another-owner 4', "the other owner's lease is left alone"

@@ -89,6 +89,24 @@ def test_train_button_trains_at_once(client, run_jobs, bbc, redis):
     assert ProjectState(redis, '1').current_version().startswith('v1-')
 
 
+def test_a_lapsed_lease_is_taken_back_unless_another_training_claimed_it(redis):
+    """A training that stalled past its lease still publishes when no other training started meanwhile."""
+    project = ProjectState(redis, '1')
+    redis.set(project.key('labels_added'), 4)
+    assert project.claim_training('stalled', 15) == 4
+    redis.delete(project.key('training'))
+    assert project.renew_training('stalled', 15)
+    assert redis.get(project.key('training')) == b'stalled 4' and 14 <= redis.ttl(project.key('training')) <= 15
+    assert project.pending() == 0
+    redis.delete(project.key('training'))
+    redis.set(project.key('labels_added'), 6)
+    assert project.claim_training('later', 15) == 6
+    assert not project.renew_training('stalled', 15) and redis.get(project.key('training')) == b'later 6'
+    project.release_training('later')
+    assert not project.renew_training('stalled', 15), 'another training claimed it since, even if it ended'
+    assert project.claim_training('next', 15) == 6
+
+
 def test_held_out_metrics_once_there_are_enough_labels(client, run_jobs, bbc, monkeypatch):
     monkeypatch.setenv('MIN_EVAL_LABELS', '10')
     monkeypatch.setenv('EVAL_FRACTION', '0.3')
