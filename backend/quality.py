@@ -5,13 +5,15 @@ Each annotation is judged by out-of-sample predictions of its task, by models th
 - ``held_out``: the current version's, on the tasks its training held out; else
 - ``pool``: the prediction of the last version that scored the task while it was unlabeled (kept at
   re-scoring, so it costs nothing);
-- and, for the task types that can (classification), ``cross_validation``: a logistic regression on the
-  pretrained encoder's embeddings, fitted on the other folds of at most :data:`MAX_CROSS_VALIDATED`
-  labeled tasks (the bound on this job's time: one embedding pass over them and five small fits), those
-  without another prediction first. Boxes are judged by a version's predictions only.
+- and, for the task types that can (classification), two cross-validations over at most
+  :data:`MAX_CROSS_VALIDATED` labeled tasks, those without another prediction first:
+  ``cross_validation``, a logistic regression on the pretrained encoder's embeddings fitted on the other
+  folds, and ``tuned_cross_validation``, the same on the current version's embeddings (the version trained
+  on the labels; the regression that judges one never saw it). The bound on this job's time: two embedding
+  passes over those tasks and ten small fits. Boxes are judged by a version's predictions only.
 
-Where a task has a version's prediction and the cross-validation's, their probabilities are averaged
-(``held_out+cross_validation``, ``pool+cross_validation``): an early version alone is a weak judge.
+Where a task has several of these, their probabilities are averaged (``source`` names them, such as
+``pool+cross_validation+tuned_cross_validation``): one weak judge does not decide alone.
 
 Confident learning (``cleanlab``) then ranks the annotations; the agreement figures come from
 :mod:`model.annotator_agreement`.
@@ -122,11 +124,12 @@ def _out_of_sample(ctx, project, task_type, version, labeled):
     found = {}
     metrics = project.versions().get(version, {}).get('metrics', {}) if version else {}
     held = [e for e in labeled if metrics.get('evaluated') and in_holdout(e['task'], metrics['eval_fraction'])]
-    predictor = _model(ctx, project, version) if held else None
-    if predictor is not None and predictor.card.kind == task_type.NAME:
+    predictor = _model(ctx, project, version) if version else None
+    serving = predictor if predictor is not None and predictor.card.kind == task_type.NAME else None
+    if serving is not None and held:
         loaded, _ = task_type.loaded(held, ctx.reader)
         if loaded:
-            held_outputs = task_type.outputs(predictor, [task_type.model_input(e) for e in loaded])
+            held_outputs = task_type.outputs(serving, [task_type.model_input(e) for e in loaded])
             found.update({e['task']: (output, 'held_out', version) for e, output in zip(loaded, held_outputs)
                           if task_type.reads_output(output)})
     kept = project.kept_outputs(e['task'] for e in labeled if e['task'] not in found)
@@ -139,13 +142,15 @@ def _out_of_sample(ctx, project, task_type, version, labeled):
     folds, _ = task_type.loaded((missing + rest)[:MAX_CROSS_VALIDATED], ctx.reader)
     if len(folds) < 2:
         return found
+    inputs = [task_type.model_input(e) for e in folds]
     embed = task_type.pretrained_embedder(ctx.base_model(task_type), ctx.training_config(task_type), ctx.runtime)
-    features = embed([task_type.model_input(e) for e in folds])
-    for example, output in zip(folds, task_type.cross_validated_outputs(features, folds, seed=int(project.id))):
-        if example['task'] in found:
-            model_output, source, scored_by = found[example['task']]
-            output, source = averaged(model_output, output), f'{source}+cross_validation'
-        else:
-            source, scored_by = 'cross_validation', None
-        found[example['task']] = (output, source, scored_by)
+    features = {'cross_validation': embed(inputs)}
+    if serving is not None:
+        features['tuned_cross_validation'] = serving.embed(inputs)
+    cross_validated = [task_type.cross_validated_outputs(np.asarray(f), folds, seed=int(project.id))
+                       for f in features.values()]
+    for i, example in enumerate(folds):
+        model_output, source, scored_by = found.get(example['task'], (None, None, None))
+        found[example['task']] = (averaged(model_output, *(outputs[i] for outputs in cross_validated)),
+                                  '+'.join(filter(None, [source, *features])), scored_by)
     return found

@@ -89,10 +89,8 @@ def cross_validated_probabilities(features, given, num_classes, multi_label=Fals
     return probabilities
 
 
-def averaged(model_output, cross_validated):
-    """The output a label is judged by where both exist: a version's out-of-sample output (held-out, or kept
-    from before the task was labeled) averaged with the cross-validation's; either alone where the other is
-    None."""
-    if model_output is None or cross_validated is None:
-        return cross_validated if model_output is None else model_output
-    return np.mean([model_output, cross_validated], axis=0)
+def averaged(*outputs):
+    """The output a label is judged by: the mean of its out-of-sample outputs (a version's, held-out or kept
+    from before the task was labeled; the cross-validations'), leaving out those that are None."""
+    present = [output for output in outputs if output is not None]
+    return present[0] if len(present) == 1 else np.mean(present, axis=0)

@@ -219,8 +219,8 @@ def judge(task_type, examples, outputs, flipped, leave_out_below=0.0):
 class OutOfSample:
     """Out-of-sample outputs of the labeled pool positions in one run, as the backend's quality job finds
     them: the last prediction of a position while it was unlabeled (every label after the first round),
-    averaged with a cross-validation on pretrained embeddings where the task type has one (then every
-    label is judged)."""
+    averaged, where the task type cross-validates (then every label is judged), with two cross-validations:
+    on the pretrained embeddings and on the round's model's."""
 
     def __init__(self, task_type, examples, pool, embed, seed):
         self.task_type, self.examples, self.pool, self.embed, self.seed = task_type, examples, pool, embed, seed
@@ -230,18 +230,20 @@ class OutOfSample:
     def keep(self, positions, outputs):
         self.kept.update(zip(positions, outputs))
 
-    def outputs(self, labeled):
-        """``(positions judged, their outputs)``."""
+    def outputs(self, labeled, predictor):
+        """``(positions judged, their outputs)``; ``predictor`` is the round's model."""
         if not self.task_type.CROSS_VALIDATES:
             judged = [i for i in labeled if i in self.kept]
             return judged, [self.kept[i] for i in judged]
-        new = [i for i in labeled if i not in self._features]
+        inputs = [self.task_type.model_input(self.examples[self.pool[i]]) for i in labeled]
+        new = [(i, x) for i, x in zip(labeled, inputs) if i not in self._features]
         if new:
-            self._features.update(zip(new, self.embed([self.task_type.model_input(self.examples[self.pool[i]])
-                                                       for i in new])))
-        folds = self.task_type.cross_validated_outputs(np.stack([self._features[i] for i in labeled]),
-                                                       [self.examples[self.pool[i]] for i in labeled], seed=self.seed)
-        return labeled, [averaged(self.kept.get(i), output) for i, output in zip(labeled, folds)]
+            self._features.update(zip([i for i, _ in new], self.embed([x for _, x in new])))
+        examples = [self.examples[self.pool[i]] for i in labeled]
+        pretrained = self.task_type.cross_validated_outputs(np.stack([self._features[i] for i in labeled]),
+                                                            examples, seed=self.seed)
+        tuned = self.task_type.cross_validated_outputs(np.asarray(predictor.embed(inputs)), examples, seed=self.seed)
+        return labeled, [averaged(self.kept.get(i), *outputs) for i, *outputs in zip(labeled, pretrained, tuned)]
 
 
 def run(task_type, examples, base_model, config, seed, strategy, initial, progress=None, flipped=None,
@@ -292,7 +294,7 @@ def run(task_type, examples, base_model, config, seed, strategy, initial, progre
             if config.rare:
                 row.update(rare_figures(counts, metrics, [name for name, _ in config.rare]))
         if out_of_sample is not None:
-            judged, outputs = out_of_sample.outputs(labeled)
+            judged, outputs = out_of_sample.outputs(labeled, predictor)
             found, suspects = judge(task_type, [examples[pool[i]] for i in judged], outputs,
                                     [pool[i] in flipped for i in judged], config.leave_out_below)
             row.update(found)

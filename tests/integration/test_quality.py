@@ -49,7 +49,8 @@ def test_suspects_lead_with_the_wrong_labels_and_agreement_matches_a_hand_comput
 
     report = client.get('/quality?project=1').json
     assert report['version'] == versions['current'] and report['judged'] == 50
-    assert set(report['sources']) <= {'held_out+cross_validation', 'cross_validation'}
+    assert set(report['sources']) == {'held_out+cross_validation+tuned_cross_validation',
+                                      'cross_validation+tuned_cross_validation'}
     assert sum(report['sources'].values()) == 50
     suspects = report['suspects']
     assert suspects, report

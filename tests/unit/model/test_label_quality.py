@@ -79,8 +79,9 @@ def test_classification_type_reads_labels_and_suggests():
     assert not task_type.holds({'task': 1, 'text': 't', 'choices': ['gone']}), 'a label the config dropped'
 
 
-def test_averaged_takes_the_mean_where_both_exist_else_the_one_there_is():
+def test_averaged_takes_the_mean_of_the_outputs_there_are():
     np.testing.assert_allclose(averaged([0.8, 0.2], [0.4, 0.6]), [0.6, 0.4])
+    np.testing.assert_allclose(averaged([0.9, 0.1], None, [0.3, 0.7], [0.6, 0.4]), [0.6, 0.4])
     assert averaged(None, [0.4, 0.6]) == [0.4, 0.6] and averaged([0.8, 0.2], None) == [0.8, 0.2]
 
 
