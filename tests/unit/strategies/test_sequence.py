@@ -2,8 +2,16 @@ import numpy as np
 import pytest
 
 from strategies import (
-    SEQUENCE_STRATEGIES, InvalidProbabilitiesError, UnknownStrategyError, least_confidence,
-    max_token_entropy, min_token_margin, mnlp, score_sequences, sequence_bald, token_entropy,
+    SEQUENCE_STRATEGIES,
+    InvalidProbabilitiesError,
+    UnknownStrategyError,
+    least_confidence,
+    max_token_entropy,
+    min_token_margin,
+    mnlp,
+    score_sequences,
+    sequence_bald,
+    token_entropy,
 )
 
 TOKEN_STRATEGIES = [mnlp, token_entropy, max_token_entropy, min_token_margin]
