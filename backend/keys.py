@@ -40,9 +40,9 @@ def project(project_id, noun):
     (hash: annotation id -> labeled example), ``labels_added`` (annotations
     ever stored), ``labels_trained`` (``labels_added`` when the last training
     that counted started), ``training`` (lease of the running training: its
-    token and ``labels_added`` at its start), ``last_claim`` (the lease's value when it was last taken),
-    ``train_job`` (id of the queued
-    training job), ``cold_start`` (its job id, then ``done``),
+    token and ``labels_added`` at its start), ``last_claim`` (the lease's value
+    when it was last taken), ``train_job`` (id of the queued training job),
+    ``cold_start`` (its job id, then ``done``),
     ``rescore_job``, ``current`` (published version), ``versions`` (hash:
     version -> summary JSON), ``version_seq``, ``outputs`` (hash: task id -> the version that scored it while
     unlabeled and its output), ``quality`` (the label-quality report, JSON), ``quality_job``, ``cleanup_job``

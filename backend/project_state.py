@@ -77,15 +77,6 @@ return false
 """Take the training lease, recording how many annotations were stored when the training started, and
 remember the claim as the last one."""
 
-_KEEP = """
-local claim = redis.call('get', KEYS[1]) or redis.call('get', KEYS[2])
-if claim and string.sub(claim, 1, #ARGV[1] + 1) == ARGV[1] .. ' ' then
-    return redis.call('set', KEYS[1], claim, 'EX', ARGV[2]) and 1
-end
-return 0
-"""
-"""Extend the lease ``ARGV[1]`` holds, or take it back if it lapsed and no training claimed it since."""
-
 _RAISE_TO = """
 if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
 """
@@ -311,8 +302,8 @@ class ProjectState:
         A lease that lapsed while its training stalled (a paused host, a starved process) is taken back when
         no other training claimed it since: the work it guards is still the only training of the project.
         """
-        return bool(self.redis.register_script(_KEEP)(keys=[self.key('training'), self.key('last_claim')],
-                                                      args=[token, seconds]))
+        return bool(self.redis.register_script(ownership.EXPIRE_OR_RETAKE_IF_OWNED)(
+            keys=[self.key('training'), self.key('last_claim')], args=[token, seconds]))
 
     def release_training(self, token):
         """Give the lease back (only if ``token`` still holds it)."""
