@@ -108,6 +108,11 @@ class LabelStudioProject:
             with _reaching(f'importing predictions into project {self.id}'):
                 self.client.projects.import_predictions(id=self.id, request=predictions)
 
+    def create_prediction(self, prediction):
+        """Store one prediction with its ``cluster``, which the bulk import drops (Label Studio 1.23.2)."""
+        with _reaching(f'creating a prediction of task {prediction["task"]}'):
+            self.client.predictions.create(**prediction)
+
     def model_versions(self):
         """``{model_version: number of predictions}`` stored in the project."""
         return self._request('GET', f'api/projects/{self.id}/model-versions/',

@@ -67,7 +67,7 @@ def rescore_project(project_id, version):
     for tasks, total in (pages if acquisition.per_task else _as_one(pages)):
         predictions, outputs = predict_tasks(tasks, task_type, predictor, version, acquisition, rng, ctx.reader)
         project.keep_outputs(version, _kept(task_type, tasks, outputs))
-        push.add(tasks, predictions)
+        push.add(tasks, _with_clusters(task_type, predictions, outputs))
         sample.offer(tasks, outputs)
         project.update_version(version, rescore=push.progress(total))
     push.finish()
@@ -161,6 +161,11 @@ class Push:
     ``PUSH_CHUNK`` predictions, each after a pause of ``PUSH_PAUSE`` times as
     long as the one before took: Label Studio's SQLite database answers
     annotators in between.
+
+    The ``CLUSTER_TASKS`` lowest-scored predictions that carry a ``cluster``
+    are created one at a time, as the bulk import drops the field: Label
+    Studio's uncertainty sampling then serves first the task whose cluster the
+    annotator has labeled least, and only then the lowest score.
     """
 
     def __init__(self, ctx, project, label_studio, version):
@@ -168,6 +173,8 @@ class Push:
         self.version = version
         self.uncertainty_sampling = bool(ctx.project_setting(project, 'uncertainty_sampling'))
         self.chunk, self.pause = ctx.settings.push_chunk, ctx.settings.push_pause
+        self.clusters_left = ctx.settings.cluster_tasks
+        self.clustered = 0
         self.last_import_seconds = 0.0
         self.waiting = []
         self.pushed = 0
@@ -196,10 +203,10 @@ class Push:
             self._serve()
 
     def progress(self, total, done=False):
-        """A JSON dict: predictions pushed of ``total``, seconds so far, when Label Studio switched to
-        the version, whether every prediction is in, and the tasks skipped (empty, unreadable) with
-        the first :data:`SKIPPED_SHOWN` reasons."""
-        return {'pushed': self.pushed, 'total': total, 'done': done,
+        """A JSON dict: predictions pushed of ``total`` (``clustered``: one at a time with their cluster),
+        seconds so far, when Label Studio switched to the version, whether every prediction is in, and the
+        tasks skipped (empty, unreadable) with the first :data:`SKIPPED_SHOWN` reasons."""
+        return {'pushed': self.pushed, 'clustered': self.clustered, 'total': total, 'done': done,
                 'seconds': round(time.monotonic() - self.started, 2), 'served_after_seconds': self.served_after,
                 'skipped': len(self.skipped), 'skipped_reasons': self.skipped[:SKIPPED_SHOWN]}
 
@@ -208,7 +215,18 @@ class Push:
         rows, self.waiting = self.waiting[:size], self.waiting[size:]
         time.sleep(self.pause * self.last_import_seconds)
         started = time.monotonic()
-        self.label_studio.import_predictions(rows)
+        one_by_one, imported = [], []
+        for row in rows:
+            if 'cluster' in row and len(one_by_one) < self.clusters_left:
+                one_by_one.append(row)
+            else:
+                row.pop('cluster', None)
+                imported.append(row)
+        for row in one_by_one:
+            self.label_studio.create_prediction(row)
+        self.label_studio.import_predictions(imported)
+        self.clusters_left -= len(one_by_one)
+        self.clustered += len(one_by_one)
         self.last_import_seconds = time.monotonic() - started
         self.pushed += len(rows)
 
@@ -239,6 +257,15 @@ class AgreementSample:
     def items(self):
         """``[(task, output)]`` in hash order."""
         return [(task, output) for _, _, task, output in sorted(self._heap, reverse=True)]
+
+
+def _with_clusters(task_type, predictions, outputs):
+    """The predictions, each with the ``cluster`` of its output where the task type has one."""
+    for prediction, output in zip(predictions, outputs):
+        cluster = None if output is None else task_type.cluster_of(output)
+        if cluster is not None:
+            prediction['cluster'] = cluster
+    return predictions
 
 
 def _unlabeled_pages(label_studio, task_type):

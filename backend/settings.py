@@ -54,6 +54,13 @@ def _fraction(value):
     return number
 
 
+def _non_negative_int(value):
+    number = int(value)
+    if number < 0:
+        raise ValueError(f'expected an integer >= 0, got {value!r}')
+    return number
+
+
 def _non_negative(value):
     number = float(value)
     if not number >= 0.0:
@@ -111,6 +118,7 @@ class Settings:
     uncertainty_sampling: bool = True
     push_chunk: int = 5000
     push_pause: float = 0.0
+    cluster_tasks: int = 100
     delete_old_predictions: bool = True
     leave_out_below: float = 0.0
     epochs: int = None
@@ -218,6 +226,7 @@ _PARSERS = {
     'rescore_timeout': _positive_int,
     'push_chunk': _positive_int,
     'push_pause': _non_negative,
+    'cluster_tasks': _non_negative_int,
     'eval_fraction': _fraction,
     'publish_tolerance': _fraction,
     'leave_out_below': _fraction,

@@ -6,6 +6,7 @@ from backend import create_app
 from backend.label_studio import LabelStudioProject
 from backend.project_state import ProjectState
 from backend.scheduler import request_cleanup, request_rescore
+from strategies import label_studio_order
 from support import payloads
 from support.label_studio_api import Api, current_scores
 from tests.prometheus import value
@@ -14,25 +15,34 @@ pytestmark = pytest.mark.e2e
 
 LABELED = 4
 POOL = 26
+TOPICS = ['business', 'entertainment', 'politics', 'sports', 'tech']
 
 
 @pytest.fixture
-def app(env, monkeypatch, label_studio_server):
+def cluster_tasks():
+    """``CLUSTER_TASKS``: none, every prediction goes by the bulk import (a test parametrizes it)."""
+    return '0'
+
+
+@pytest.fixture
+def app(env, monkeypatch, label_studio_server, cluster_tasks):
     """The backend on the real Label Studio, with pages of 7 tasks, a first push of 5 and chunks of 6."""
     monkeypatch.setenv('LABEL_STUDIO_URL', label_studio_server.url)
     monkeypatch.setenv('LABEL_STUDIO_API_KEY', label_studio_server.token)
     monkeypatch.setattr('backend.label_studio.PAGE_SIZE', 7)
     monkeypatch.setattr('backend.rescore.FIRST_PUSH', 5)
     monkeypatch.setenv('PUSH_CHUNK', '6')
+    monkeypatch.setenv('CLUSTER_TASKS', cluster_tasks)
     return create_app()
 
 
 @pytest.fixture
 def calls(monkeypatch):
-    """What the backend asked Label Studio, in order: ``('list', n)``, ``('import', [scores])``, ``('use', v)``."""
+    """What the backend asked Label Studio, in order: ``('list', n)``, ``('import', [scores])``,
+    ``('create', score)``, ``('use', v)``."""
     seen = []
-    pages, imports, use = (LabelStudioProject.unlabeled_pages, LabelStudioProject.import_predictions,
-                           LabelStudioProject.use_version)
+    pages, imports, create, use = (LabelStudioProject.unlabeled_pages, LabelStudioProject.import_predictions,
+                                   LabelStudioProject.create_prediction, LabelStudioProject.use_version)
 
     def listing(self):
         for tasks, total in pages(self):
@@ -43,12 +53,17 @@ def calls(monkeypatch):
         seen.append(('import', [row['score'] for row in rows]))
         return imports(self, rows)
 
+    def creating(self, row):
+        seen.append(('create', row['score']))
+        return create(self, row)
+
     def using(self, version, uncertainty_sampling):
         seen.append(('use', version))
         return use(self, version, uncertainty_sampling)
 
     monkeypatch.setattr(LabelStudioProject, 'unlabeled_pages', listing)
     monkeypatch.setattr(LabelStudioProject, 'import_predictions', importing)
+    monkeypatch.setattr(LabelStudioProject, 'create_prediction', creating)
     monkeypatch.setattr(LabelStudioProject, 'use_version', using)
     return seen
 
@@ -115,6 +130,43 @@ def test_a_batch_strategy_sees_the_whole_pool_and_pushes_its_lowest_scores_first
     assert [len(p) for p in pushed] == [5, 6, 6, 6, 3]
     assert sum(pushed, []) == sorted(sum(pushed, [])), 'lowest scores first, over the whole pool'
     assert sorted(current_scores(api, pid, version).values()) == sorted(sum(pushed, []))
+
+
+@pytest.mark.parametrize('cluster_tasks', ['3'])
+def test_the_lowest_scores_carry_their_cluster_and_label_studio_serves_by_it(
+        client, run_jobs, label_studio_server, bbc, redis, calls, cluster_tasks):
+    api, pid, version = trained_version(client, run_jobs, label_studio_server, bbc, redis, 'margin')
+    rescoring = pushes_after_listing(calls)
+    kinds = [c[0] for c in rescoring]
+    assert kinds[:6] == ['list', 'create', 'create', 'create', 'import', 'use'], kinds
+    assert kinds.count('create') == 3
+    created = [c[1] for c in rescoring if c[0] == 'create']
+    assert created == sorted(created) and max(created) <= min(rescoring[4][1]), 'the lowest of the first push'
+
+    stored = [p for p in api.call('GET', '/api/predictions/', params={'project': pid})
+              if p['model_version'] == version]
+    assert len(stored) == POOL
+    clustered = [p for p in stored if p['cluster'] is not None]
+    assert sorted(p['score'] for p in clustered) == created
+    for prediction in clustered:  # the predicted class, as the pre-annotation shows it
+        choice = prediction['result'][0]['value']['choices'][0]
+        assert prediction['cluster'] == TOPICS.index(choice)
+    progress = ProjectState(redis, str(pid)).versions()[version]['rescore']
+    assert (progress['clustered'], progress['pushed']) == (3, POOL)
+
+    # Label Studio serves the least-labeled cluster first, then the lowest score. The four tasks labeled
+    # before the training have no prediction left (the cold start's are deleted): their cluster is None.
+    tasks = sorted(stored, key=lambda p: p['task'])
+    expected = label_studio_order([p['score'] for p in tasks], [p['cluster'] for p in tasks], {None: LABELED}, 4)
+    served = []
+    for _ in range(4):
+        task = api.call('GET', f'/api/projects/{pid}/next')
+        api.call('POST', f'/api/tasks/{task["id"]}/annotations',
+                 json={'result': payloads.annotation(0, task['id'], ['tech'])['result']})
+        served.append(task['id'])
+    assert served == [tasks[i]['task'] for i in expected]
+    by_score = sorted(tasks, key=lambda p: p['score'])
+    assert served != [p['task'] for p in by_score[:4]], 'the clusters changed the order'
 
 
 def test_a_second_attempt_leaves_one_prediction_per_task(client, app, run_jobs, label_studio_server, bbc, redis,

@@ -72,6 +72,7 @@ def test_secrets_stay_out_of_repr():
     ({'PUSH_PAUSE': '-1'}, r"PUSH_PAUSE: expected a number >= 0, got '-1'"),
     ({'PUSH_PAUSE': 'nan'}, 'PUSH_PAUSE: expected a number >= 0'),
     ({'PUSH_CHUNK': '0'}, 'PUSH_CHUNK: expected an integer >= 1'),
+    ({'CLUSTER_TASKS': '-1'}, "CLUSTER_TASKS: expected an integer >= 0, got '-1'"),
     ({'PORT': '70000'}, 'PORT: expected a port from 1 to 65535'),
     ({'WORKERS': '0'}, 'WEB_WORKERS: expected an integer >= 1'),
 ])
