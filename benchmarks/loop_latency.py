@@ -12,9 +12,10 @@ boxes), as an annotator would, until a training is due, then times from that ann
 backend reports that Label Studio serves the new version (its lowest-scored tasks pushed,
 ``model_version`` switched) and until every unlabeled task carries it. The backend's ``/versions`` is
 polled every 0.2 s (Label Studio itself is left alone while timing). After each round ``/next`` is
-checked to be the unlabeled task with the version's lowest score. ``--labeled`` first brings the
-labeled count to each given number before the rounds that follow it (one round each, untimed labels,
-the backend left to settle), so that a round trains on about that many plus ten. ``--screenshot``
+checked against Label Studio's order (the least-labeled prediction ``cluster``, then the lowest
+score). ``--labeled`` first brings the labeled count to each given number before the rounds that
+follow it (one round each, untimed labels, the backend left to settle), so that a round trains on
+about that many plus ten. ``--screenshot``
 saves the project's status page after the last round, as a headless Chromium shows it (the README's).
 """
 import argparse
@@ -37,7 +38,7 @@ from simulation.datasets import rotten_tomatoes
 from simulation.detection_datasets import mnist_boxes
 from support import payloads
 from support.browser import headless_chromium
-from support.label_studio_api import Api
+from support.label_studio_api import Api, current_scores, next_in_label_studio_order
 from support.servers import LabelStudioServer, free_port, static_files, stop, wait_until_up
 
 POLL_SECONDS = 0.2
@@ -74,23 +75,6 @@ def settle(status, labeled):
         time.sleep(SETTLE_SECONDS)
         if (again := idle()) and again['versions'] == state['versions']:
             return again
-
-
-def current_scores(api, pid, version):
-    """``{task id: score}`` of the unlabeled tasks' predictions of ``version``."""
-    scores, page = {}, 1
-    while True:
-        response = api.session.get(f'{api.url}/api/tasks', params={'project': pid, 'fields': 'all',
-                                                                   'page': page, 'page_size': 1000}, timeout=300)
-        if response.status_code == 404:  # past the last page
-            return scores
-        tasks = response.json()['tasks']
-        for task in tasks:
-            if not task['annotations']:
-                scores.update({task['id']: p['score'] for p in task['predictions'] if p['model_version'] == version})
-        if len(tasks) < 1000:
-            return scores
-        page += 1
 
 
 @contextlib.contextmanager
@@ -190,7 +174,8 @@ def main(argv=None):
                                'served_after_due_annotation_s': round(served, 1),
                                'all_carried_after_due_annotation_s': round(carried, 1),
                                'train_seconds': summary['train_seconds'], 'rescore': summary.get('rescore'),
-                               'next_is_lowest': bool(scores) and scores.get(following['id']) == min(scores.values()),
+                               'next_in_label_studio_order':
+                                   following['id'] == next_in_label_studio_order(api, pid, version),
                                'scored_tasks': len(scores)})
                 print(json.dumps(rounds[-1]), flush=True)
             if args.screenshot:

@@ -1,7 +1,10 @@
 """A thin Label Studio REST client and the waits the end-to-end tests share."""
 import time
+from collections import Counter
 
 import requests
+
+from strategies import label_studio_order
 
 LOOP_TIMEOUT = 300
 """Seconds the worker may take to train MiniLM on a few labels and push the scores."""
@@ -21,7 +24,19 @@ class Api:
         return response.json() if response.content else None
 
     def tasks(self, project_id):
-        return self.call('GET', f'/api/tasks?project={project_id}&fields=all&page_size=1000')['tasks']
+        """Every task of the project, with its annotations and predictions, a page of 1,000 at a time."""
+        found, page = [], 1
+        while True:
+            response = self.session.get(f'{self.url}/api/tasks', timeout=300, params={
+                'project': project_id, 'fields': 'all', 'page': page, 'page_size': 1000})
+            if response.status_code == 404:  # past the last page
+                return found
+            assert response.status_code < 300, f'GET /api/tasks: {response.status_code} {response.text[:500]}'
+            tasks = response.json()['tasks']
+            found.extend(tasks)
+            if len(tasks) < 1000:
+                return found
+            page += 1
 
     def project(self, project_id):
         return self.call('GET', f'/api/projects/{project_id}')
@@ -75,3 +90,20 @@ def current_scores(api, project_id, version):
         assert 0.0 <= current[0]['score'] <= 1.0
         scores[task['id']] = current[0]['score']
     return scores
+
+
+def next_in_label_studio_order(api, project_id, version):
+    """The task Label Studio 1.23.2's uncertainty sampling serves next to the annotator of every labeled task:
+    of the unlabeled tasks with a prediction of ``version``, one whose ``cluster`` holds the fewest labeled
+    tasks (each counted in the largest cluster among its predictions, or in "no cluster"), then the lowest
+    score; None if no task has one."""
+    labeled = {task['id'] for task in api.tasks(project_id) if task['annotations']}
+    predictions = api.call('GET', '/api/predictions/', params={'project': project_id})
+    solved = Counter(max((p['cluster'] for p in predictions if p['task'] == task and p['cluster'] is not None),
+                         default=None) for task in labeled)
+    current = sorted((p for p in predictions if p['model_version'] == version and p['task'] not in labeled),
+                     key=lambda p: p['task'])
+    if not current:
+        return None
+    first = label_studio_order([p['score'] for p in current], [p['cluster'] for p in current], solved, 1)[0]
+    return current[first]['task']
