@@ -162,10 +162,11 @@ class Push:
     long as the one before took: Label Studio's SQLite database answers
     annotators in between.
 
-    The ``CLUSTER_TASKS`` lowest-scored predictions that carry a ``cluster``
-    are created one at a time, as the bulk import drops the field: Label
-    Studio's uncertainty sampling then serves first the task whose cluster the
-    annotator has labeled least, and only then the lowest score.
+    Predictions that carry a ``cluster`` are created one at a time, as the
+    bulk import drops the field: the ``TRAIN_EVERY`` lowest-scored of each
+    cluster (all that Label Studio's uncertainty sampling can serve before the
+    next version: first the cluster the annotator labeled least, then the
+    lowest score), ``CLUSTER_TASKS`` at most.
     """
 
     def __init__(self, ctx, project, label_studio, version):
@@ -173,8 +174,9 @@ class Push:
         self.version = version
         self.uncertainty_sampling = bool(ctx.project_setting(project, 'uncertainty_sampling'))
         self.chunk, self.pause = ctx.settings.push_chunk, ctx.settings.push_pause
-        self.clusters_left = ctx.settings.cluster_tasks
-        self.clustered = 0
+        self.cluster_tasks = ctx.settings.cluster_tasks
+        self.per_cluster = int(ctx.project_setting(project, 'train_every'))
+        self.clustered = Counter()
         self.last_import_seconds = 0.0
         self.waiting = []
         self.pushed = 0
@@ -206,7 +208,7 @@ class Push:
         """A JSON dict: predictions pushed of ``total`` (``clustered``: one at a time with their cluster),
         seconds so far, when Label Studio switched to the version, whether every prediction is in, and the
         tasks skipped (empty, unreadable) with the first :data:`SKIPPED_SHOWN` reasons."""
-        return {'pushed': self.pushed, 'clustered': self.clustered, 'total': total, 'done': done,
+        return {'pushed': self.pushed, 'clustered': self.clustered.total(), 'total': total, 'done': done,
                 'seconds': round(time.monotonic() - self.started, 2), 'served_after_seconds': self.served_after,
                 'skipped': len(self.skipped), 'skipped_reasons': self.skipped[:SKIPPED_SHOWN]}
 
@@ -217,7 +219,10 @@ class Push:
         started = time.monotonic()
         one_by_one, imported = [], []
         for row in rows:
-            if 'cluster' in row and len(one_by_one) < self.clusters_left:
+            cluster = row.get('cluster')
+            if (cluster is not None and self.clustered[cluster] < self.per_cluster
+                    and self.clustered.total() < self.cluster_tasks):
+                self.clustered[cluster] += 1
                 one_by_one.append(row)
             else:
                 row.pop('cluster', None)
@@ -225,8 +230,6 @@ class Push:
         for row in one_by_one:
             self.label_studio.create_prediction(row)
         self.label_studio.import_predictions(imported)
-        self.clusters_left -= len(one_by_one)
-        self.clustered += len(one_by_one)
         self.last_import_seconds = time.monotonic() - started
         self.pushed += len(rows)
 

@@ -38,7 +38,7 @@ from simulation.datasets import rotten_tomatoes
 from simulation.detection_datasets import mnist_boxes
 from support import payloads
 from support.browser import headless_chromium
-from support.label_studio_api import Api, current_scores, next_in_label_studio_order
+from support.label_studio_api import Api, next_in_label_studio_order
 from support.servers import LabelStudioServer, free_port, static_files, stop, wait_until_up
 
 POLL_SECONDS = 0.2
@@ -75,6 +75,23 @@ def settle(status, labeled):
         time.sleep(SETTLE_SECONDS)
         if (again := idle()) and again['versions'] == state['versions']:
             return again
+
+
+def current_scores(api, pid, version):
+    """``{task id: score}`` of the unlabeled tasks' predictions of ``version``."""
+    scores, page = {}, 1
+    while True:
+        response = api.session.get(f'{api.url}/api/tasks', params={'project': pid, 'fields': 'all',
+                                                                   'page': page, 'page_size': 1000}, timeout=300)
+        if response.status_code == 404:  # past the last page
+            return scores
+        tasks = response.json()['tasks']
+        for task in tasks:
+            if not task['annotations']:
+                scores.update({task['id']: p['score'] for p in task['predictions'] if p['model_version'] == version})
+        if len(tasks) < 1000:
+            return scores
+        page += 1
 
 
 @contextlib.contextmanager
@@ -168,6 +185,7 @@ def main(argv=None):
                 carried = time.monotonic() - labeled
                 version = summary['version']
                 scores = current_scores(api, pid, version)
+                serving = api.project(pid)['model_version']
                 following = api.call('GET', f'/api/projects/{pid}/next')
                 rounds.append({'round': number, 'version': version, 'status': summary['status'],
                                'num_train': summary['num_train'], 'num_labeled': summary['num_labeled'],
@@ -175,7 +193,7 @@ def main(argv=None):
                                'all_carried_after_due_annotation_s': round(carried, 1),
                                'train_seconds': summary['train_seconds'], 'rescore': summary.get('rescore'),
                                'next_in_label_studio_order':
-                                   following['id'] == next_in_label_studio_order(api, pid, version),
+                                   following['id'] == next_in_label_studio_order(api, pid, serving),
                                'scored_tasks': len(scores)})
                 print(json.dumps(rounds[-1]), flush=True)
             if args.screenshot:

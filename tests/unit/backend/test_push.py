@@ -80,3 +80,11 @@ def test_the_lowest_scores_with_a_cluster_are_created_one_at_a_time_and_the_rest
     assert [row['score'] for row in label_studio.rows] == [0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
     assert not any('cluster' in row for row in label_studio.rows)
     assert push.progress(10, done=True)['clustered'] == 3 and push.pushed == 10
+
+
+def test_each_cluster_gets_as_many_as_are_labeled_before_the_next_version(monkeypatch):
+    rows = [{'score': i / 10, 'cluster': 0 if i < 6 else 1} for i in range(10)]  # cluster 1 from 0.6 on
+    label_studio, _, push = pushed(monkeypatch, 10, rows, TRAIN_EVERY='2', CLUSTER_TASKS='100')
+    assert [(row['score'], row['cluster']) for row in label_studio.created] == [(0.0, 0), (0.1, 0), (0.6, 1),
+                                                                                 (0.7, 1)]
+    assert push.progress(10, done=True)['clustered'] == 4
