@@ -218,10 +218,10 @@ class Push:
         time.sleep(self.pause * self.last_import_seconds)
         started = time.monotonic()
         one_by_one, imported = [], []
+        room = self.cluster_tasks - self.clustered.total()
         for row in rows:
             cluster = row.get('cluster')
-            if (cluster is not None and self.clustered[cluster] < self.per_cluster
-                    and self.clustered.total() < self.cluster_tasks):
+            if cluster is not None and self.clustered[cluster] < self.per_cluster and len(one_by_one) < room:
                 self.clustered[cluster] += 1
                 one_by_one.append(row)
             else:
