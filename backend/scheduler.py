@@ -150,6 +150,12 @@ def request_sampling_restore(ctx, project, sampling):
                     description=f'restore uncertainty sampling of project {project.id}')
 
 
+def is_retry(job):
+    """Whether RQ runs ``job`` again after it failed or its worker died (each retry spends one of its
+    ``retries_left``; RQ's ``number_of_retries`` counts only retries a job asks for by returning ``Retry``)."""
+    return job.retries_left is not None and job.retries_left < len(RETRY_INTERVALS)
+
+
 def _alive(ctx, job_id):
     """Whether the job waits in the queue, waits for a retry or runs."""
     try:

@@ -10,7 +10,7 @@ from backend.heartbeat import Heartbeat
 from backend.label_studio import LabelStudioProject, LabelStudioUnavailable
 from backend.metrics import TRAINING_SECONDS
 from backend.project_state import VersionStatus
-from backend.scheduler import request_quality, request_rescore
+from backend.scheduler import is_retry, request_quality, request_rescore
 from model import ModelNotFoundError, in_holdout
 from model.task_types import AnnotationRejected
 
@@ -46,7 +46,7 @@ def train_project(project_id, requested_at=0, force=False):
         with Heartbeat(lambda: project.renew_training(job.id, LEASE_SECONDS), HEARTBEAT_SECONDS):
             # From here on, new annotations count towards the next training.
             project.forget_job('train_job', job.id)
-            if (force and not job.number_of_retries) or project.labels_trained() < requested_at:
+            if (force and not is_retry(job)) or project.labels_trained() < requested_at:
                 summary = _train(ctx, project, job.id)
             else:
                 summary = _skipped(project, f'superseded: a later training covered the {requested_at} '

@@ -3,6 +3,7 @@ import json
 import os
 
 import pytest
+from rq.job import Job
 from rq.registry import FailedJobRegistry, FinishedJobRegistry
 
 from backend.project_state import VERSION_NAME, ProjectState
@@ -87,6 +88,26 @@ def test_train_button_trains_at_once(client, run_jobs, bbc, redis):
     assert client.post('/webhook', json=payloads.start_training()).json['status'] == 'queued'
     run_jobs()
     assert ProjectState(redis, '1').current_version().startswith('v1-')
+
+
+def test_a_retried_train_button_job_skips_the_labels_it_trained(client, app, run_jobs, bbc, redis):
+    """RQ runs a job again when it failed or its worker died, also after it published: no second training."""
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:2] if bbc[0][1] != bbc[1][1] else bbc[1:3])
+    job_id = client.post('/webhook', json=payloads.start_training()).json['job_id']
+    run_jobs()
+    project = ProjectState(redis, '1')
+    assert len(project.versions()) == 1
+    queue = app.extensions['lsal'].queues['train']
+    job = Job.fetch(job_id, connection=redis)
+    with redis.pipeline() as pipeline:
+        job.retry(queue, pipeline)  # what RQ does with a failed or abandoned job: schedule it again
+        pipeline.execute()
+    queue.enqueue_job(job)  # now rather than after the retry interval
+    run_jobs()
+    job = Job.fetch(job_id, connection=redis)
+    assert job.return_value()['status'] == 'skipped' and 'superseded' in job.return_value()['reason']
+    assert len(project.versions()) == 1
 
 
 def test_a_lapsed_lease_is_taken_back_unless_another_training_claimed_it(redis):
