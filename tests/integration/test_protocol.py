@@ -209,7 +209,7 @@ def test_each_task_type_scores_with_its_default_unless_the_project_or_strategy_n
     configs = {'text': payloads.LABEL_CONFIG, 'spans': payloads.SPAN_CONFIG, 'images': payloads.IMAGE_CONFIG}
     ctx = create_app().extensions['lsal']
     assert {name: ctx.acquisition(None, parse_label_config(xml)).strategy for name, xml in configs.items()} == {
-        'text': 'bald', 'spans': 'margin', 'images': 'typiclust'}, 'a schedule: typiclust below 100 labels'
+        'text': 'margin', 'spans': 'margin', 'images': 'typiclust'}, 'a schedule: typiclust below 100 labels'
     assert ctx.strategy(parse_label_config(payloads.IMAGE_CONFIG), {}) == 'typiclust@100/balanced'
     assert ctx.strategy(parse_label_config(payloads.IMAGE_CONFIG), {'strategy': 'entropy'}) == 'entropy'
     monkeypatch.setenv('STRATEGY', 'random')

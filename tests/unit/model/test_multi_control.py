@@ -26,7 +26,7 @@ def test_two_choices_over_one_text_are_both_served():
     assert [(type(p), p.from_name, p.labels) for p in config.parts] == [
         (TextClassification, 'tone', ('pos', 'neg')), (TextClassification, 'topic', ('a', 'b', 'c'))]
     assert config.ignored == ('<TextArea name="notes">: no task type learns <TextArea>',)
-    assert config.DEFAULT_STRATEGY == 'bald' and 'coreset' not in config.STRATEGIES
+    assert config.DEFAULT_STRATEGY == 'margin' and 'coreset' not in config.STRATEGIES
 
 
 def test_labels_with_choices_and_boxes_with_choices():
