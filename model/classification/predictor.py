@@ -41,7 +41,9 @@ def choices_from(probabilities, labels, multi_label):
 
 
 def probabilities(logits, multi_label):
-    """Softmax over classes, or an independent sigmoid per class for multi-label."""
+    """Softmax over classes, or an independent sigmoid per class for multi-label, in float32: rows of bfloat16
+    probabilities (a forward under bfloat16 autocast) miss a sum of 1 by more than the strategies accept."""
+    logits = logits.float()
     return torch.sigmoid(logits) if multi_label else torch.softmax(logits, dim=-1)
 
 
