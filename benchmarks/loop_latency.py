@@ -78,20 +78,10 @@ def settle(status, labeled):
 
 
 def current_scores(api, pid, version):
-    """``{task id: score}`` of the unlabeled tasks' predictions of ``version``."""
-    scores, page = {}, 1
-    while True:
-        response = api.session.get(f'{api.url}/api/tasks', params={'project': pid, 'fields': 'all',
-                                                                   'page': page, 'page_size': 1000}, timeout=300)
-        if response.status_code == 404:  # past the last page
-            return scores
-        tasks = response.json()['tasks']
-        for task in tasks:
-            if not task['annotations']:
-                scores.update({task['id']: p['score'] for p in task['predictions'] if p['model_version'] == version})
-        if len(tasks) < 1000:
-            return scores
-        page += 1
+    """``{task id: score}`` of the unlabeled tasks' predictions of ``version`` (those pushed so far: unlike
+    :func:`support.label_studio_api.current_scores`, a task may have none yet)."""
+    return {task['id']: p['score'] for task in api.tasks(pid) if not task['annotations']
+            for p in task['predictions'] if p['model_version'] == version}
 
 
 @contextlib.contextmanager
