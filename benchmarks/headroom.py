@@ -1,4 +1,4 @@
-"""How far above random can a strategy get on a pool? The area gain of a ceiling curve.
+"""How far above random can a strategy get on a classification pool? The area gain of a ceiling curve.
 
     python -m benchmarks.headroom --budget 200 benchmarks/results/rare/bbc_news/rounds.csv \
         benchmarks/results/rare_clusters/bbc_news/rounds.csv
@@ -20,18 +20,15 @@ METRICS = ('accuracy', 'macro_f1')
 def ceiling_rows(rows, budget):
     """``ceiling`` rows: random's first round on each seed, then the best figure of any row of that seed."""
     rows = [r for r in rows if r['labels'] <= budget]
-    best = {}
+    first, best = {}, {}
     for r in rows:
+        first[r['seed']] = min(first.get(r['seed'], r['labels']), r['labels'])
         for name in METRICS:
             if r.get(name) is not None:
                 best[r['seed'], name] = max(best.get((r['seed'], name), 0.0), r[name])
-    ceiling = []
-    for r in rows:
-        if r['strategy'] == BASELINE:
-            first = r['labels'] == min(x['labels'] for x in rows if x['seed'] == r['seed'])
-            ceiling.append({**r, 'strategy': 'ceiling',
-                            **{name: r[name] if first else best[r['seed'], name] for name in METRICS}})
-    return ceiling
+    return [{**r, 'strategy': 'ceiling',
+             **{name: r[name] if r['labels'] == first[r['seed']] else best[r['seed'], name] for name in METRICS}}
+            for r in rows if r['strategy'] == BASELINE]
 
 
 def main(argv=None):
