@@ -19,7 +19,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from backend.settings import Settings
 from model.task_type import Reader
 from simulation.cli import load_dataset
-from simulation.replay import SimulationConfig, split
+from simulation.replay import SimulationConfig, area, split
 from simulation.results import read_rounds
 
 
@@ -35,7 +35,7 @@ def embeddings(dataset, image_size, max_length):
 
 
 def probe_curve(features, classes, config, seed, strength):
-    """``[(labels, accuracy, macro-F1)]`` of a probe retrained on 25 more random labels each round."""
+    """Round dicts (labels, accuracy, macro-F1) of a probe retrained on 25 more random labels each round."""
     test, pool = split(len(classes), config, seed)
     first = np.random.default_rng(seed).choice(len(pool), config.initial, replace=False)
     rest = np.setdiff1d(np.arange(len(pool)), first)
@@ -45,15 +45,9 @@ def probe_curve(features, classes, config, seed, strength):
         labeled = pool[order[:count]]
         probe = LogisticRegression(C=strength, max_iter=5000).fit(features[labeled], classes[labeled])
         predicted = probe.predict(features[test])
-        curve.append((count, accuracy_score(classes[test], predicted),
-                      f1_score(classes[test], predicted, average='macro', labels=np.unique(classes))))
+        curve.append({'labels': count, 'accuracy': accuracy_score(classes[test], predicted),
+                      'macro_f1': f1_score(classes[test], predicted, average='macro', labels=np.unique(classes))})
     return curve
-
-
-def area(curve):
-    """Trapezoid area under ``[(labels, metric)]`` over the label range, as ``lsal simulate`` reports it."""
-    counts, values = zip(*curve)
-    return float(np.trapezoid(values, counts) / (counts[-1] - counts[0]))
 
 
 def main(argv=None):
@@ -74,16 +68,15 @@ def main(argv=None):
     for strength in [float(c) for c in args.strengths.split(',')]:
         curves = [probe_curve(features, classes, config, seed, strength) for seed in seeds]
         _print_row(f'probe, C={strength:g}', curves)
-    _print_row('fine-tuned', [[(r['labels'], r['accuracy'], r['macro_f1'])
-                               for r in sorted(tuned, key=lambda r: r['labels']) if r['seed'] == seed]
+    _print_row('fine-tuned', [sorted((r for r in tuned if r['seed'] == seed), key=lambda r: r['labels'])
                               for seed in seeds])
     return 0
 
 
 def _print_row(name, curves):
-    at = {count: np.mean([c[i][1] for c in curves]) for i, (count, *_) in enumerate(curves[0])}
-    accuracy = np.mean([area([(n, a) for n, a, _ in c]) for c in curves])
-    macro_f1 = np.mean([area([(n, f) for n, _, f in c]) for c in curves])
+    at = {r['labels']: np.mean([c[i]['accuracy'] for c in curves]) for i, r in enumerate(curves[0])}
+    accuracy = np.mean([area(c, 'accuracy') for c in curves])
+    macro_f1 = np.mean([area(c, 'macro_f1') for c in curves])
     print(f'| {name} | {at.get(50, np.nan):.3f} | {at.get(100, np.nan):.3f} | {accuracy:.3f} | {macro_f1:.3f} |')
 
 

@@ -416,7 +416,7 @@ def _areas(by_seed, name):
     """The area under each seed's curve of ``name``; none unless every round has it."""
     if not all(r.get(name) is not None for curve in by_seed.values() for r in curve):
         return {}
-    return {seed: _area(curve, name) for seed, curve in by_seed.items()}
+    return {seed: area(curve, name) for seed, curve in by_seed.items()}
 
 
 def _at(by_seed, name, count):
@@ -429,7 +429,8 @@ def _mean_std(values):
     return float(np.mean(values)), float(np.std(values))
 
 
-def _area(curve, metric):
+def area(curve, metric):
+    """The trapezoid area under ``metric`` over a campaign's round dicts, per label of its range."""
     x = np.array([r['labels'] for r in curve], dtype=float)
     y = np.array([r[metric] for r in curve])
     if len(x) < 2:
