@@ -22,9 +22,10 @@ def round_fields(metrics, judged=False, counted=False, rare=False):
 
 
 _PARSERS = {'dataset': str, 'strategy': str, 'class_counts': str}
-"""Columns that are not numbers; the rest are (``seed``, ``round`` and ``labels`` integers)."""
+"""Columns that are not numbers; the rest are (:data:`_INTEGERS` integers, so that a resumed folder rewrites
+them as they were)."""
 
-_INTEGERS = ('seed', 'round', 'labels')
+_INTEGERS = ('seed', 'round', 'labels', 'flipped', 'suspects', 'left_out', 'left_out_flipped', 'rare_found')
 
 
 class ResultsFolder:
