@@ -75,7 +75,8 @@ def rescore_project(project_id, version):
     project.update_version(version, rescore=summary)
     RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
-    project.update_version(version, agreement=agreement, deleted_predictions={})
+    deleted = project.versions().get(version, {}).get('deleted_predictions', {})  # kept by a retry
+    project.update_version(version, agreement=agreement, deleted_predictions=deleted)
     request_quality(ctx, project)
     if ctx.settings.delete_old_predictions:
         request_cleanup(ctx, project, version)

@@ -20,6 +20,10 @@ LABEL_STUDIO_VENV = Path(os.environ.get(
     'LSAL_LABEL_STUDIO_VENV', Path.home() / '.cache' / 'lsal' / f'label-studio-{LABEL_STUDIO_VERSION}'))
 """Label Studio pins its own rq, redis and Django, so it lives in a venv of its own, reused across runs."""
 
+LABEL_STUDIO_REQUIREMENTS = (f'label-studio=={LABEL_STUDIO_VERSION}', 'sentry-sdk<3')
+"""What that venv holds. Label Studio 1.23.2 asks for any sentry-sdk from 2.16 on, and does not start with 3.0
+(``TypeError: Unknown option 'send_default_pii'``)."""
+
 STARTUP_TIMEOUT = 240
 """Seconds Label Studio may take to start (the first start runs its migrations)."""
 
@@ -61,14 +65,16 @@ def wait_until_up(url, process, timeout, log):
 
 
 def label_studio_binary():
-    """The venv's ``label-studio``, installing it the first time (about a minute)."""
+    """The venv's ``label-studio``, installing :data:`LABEL_STUDIO_REQUIREMENTS` the first time (a few minutes)
+    and whenever they changed since."""
     binary = LABEL_STUDIO_VENV / 'bin' / 'label-studio'
     marker = LABEL_STUDIO_VENV / '.installed'
-    if not marker.exists():
+    wanted = '\n'.join(LABEL_STUDIO_REQUIREMENTS)
+    if not marker.exists() or marker.read_text() != wanted:
         subprocess.run([sys.executable, '-m', 'venv', str(LABEL_STUDIO_VENV)], check=True)
-        subprocess.run([str(LABEL_STUDIO_VENV / 'bin' / 'pip'), 'install', '--quiet',
-                        f'label-studio=={LABEL_STUDIO_VERSION}'], check=True)
-        marker.touch()
+        subprocess.run([str(LABEL_STUDIO_VENV / 'bin' / 'pip'), 'install', '--quiet', *LABEL_STUDIO_REQUIREMENTS],
+                       check=True)
+        marker.write_text(wanted)
     return binary
 
 

@@ -176,6 +176,8 @@ def test_a_second_attempt_leaves_one_prediction_per_task(client, app, run_jobs, 
     request_rescore(ctx, ctx.project(str(pid)), version)  # as a retry of a job killed after some imports
     run_jobs()
     assert len(current_scores(api, pid, version)) == POOL  # exactly one prediction of the version each
+    assert ProjectState(redis, str(pid)).versions()[version]['deleted_predictions'] == {'cold-start': POOL}, \
+        'the first attempt\'s clean-up stays counted'
 
 
 def test_a_pool_labeled_to_the_last_task_is_rescored_without_switching_versions(
