@@ -2,6 +2,7 @@
 import json
 import re
 import time
+from collections import Counter
 from datetime import datetime
 from enum import Enum
 
@@ -362,19 +363,28 @@ class ProjectState:
         if versions:
             self.redis.hdel(self.key('versions'), *versions)
 
-    def update_version(self, version, **fields):
-        """Merge ``fields`` into the stored summary of ``version``, if it is still kept.
+    def update_version(self, version, defaults=None, **fields):
+        """Merge ``fields`` into the stored summary of ``version``, if it is still kept; ``defaults`` fill
+        only the fields it lacks.
 
-        Atomic: a re-scoring job's progress, its agreement and an activation by
-        hand may update one version at once, and none of them is lost; a version
-        forgotten meanwhile stays forgotten.
+        Atomic: a re-scoring job's progress, its agreement, a clean-up's count and
+        an activation by hand may update one version at once, and none of them is
+        lost; a version forgotten meanwhile stays forgotten.
         """
+        self._change_version(version, lambda summary: {**(defaults or {}), **summary, **fields})
+
+    def count_in_version(self, version, field, counts):
+        """Add ``counts`` (``{name: n}``) to the counter ``field`` of ``version``'s summary, atomically."""
+        self._change_version(version, lambda summary: {
+            **summary, field: dict(Counter(summary.get(field) or {}) + Counter(counts))})
+
+    def _change_version(self, version, change):
         key = self.key('versions')
 
-        def merge(pipe):
+        def apply(pipe):
             raw = pipe.hget(key, version)
             if raw is not None:
                 pipe.multi()
-                pipe.hset(key, version, json.dumps({**json.loads(raw), **fields}))
+                pipe.hset(key, version, json.dumps(change(json.loads(raw))))
 
-        self.redis.transaction(merge, key)
+        self.redis.transaction(apply, key)

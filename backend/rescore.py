@@ -75,8 +75,7 @@ def rescore_project(project_id, version):
     project.update_version(version, rescore=summary)
     RESCORE_SECONDS.observe(ctx.redis, summary['seconds'], project=project.id)
     agreement = _agreement(ctx, project, version, predictor, sample, task_type)
-    deleted = project.versions().get(version, {}).get('deleted_predictions', {})  # kept by a retry
-    project.update_version(version, agreement=agreement, deleted_predictions=deleted)
+    project.update_version(version, defaults={'deleted_predictions': {}}, agreement=agreement)  # a retry's kept
     request_quality(ctx, project)
     if ctx.settings.delete_old_predictions:
         request_cleanup(ctx, project, version)
@@ -107,8 +106,7 @@ def delete_old_predictions(project_id, version, predictions=None):
                  if name not in kept and (name == COLD_START or VERSION_NAME.fullmatch(name))}
         predictions = label_studio.predictions_of(stale) if stale else []
     deleted = _delete_predictions(label_studio, predictions[:DELETE_CHUNK], until=superseded)
-    before = project.versions().get(version, {}).get('deleted_predictions') or {}
-    project.update_version(version, deleted_predictions=dict(Counter(before) + Counter(deleted)))
+    project.count_in_version(version, 'deleted_predictions', deleted)
     if predictions[DELETE_CHUNK:] and not superseded():
         request_cleanup(ctx, project, version, predictions[DELETE_CHUNK:])
     return {'status': 'deleted', 'deleted': deleted}

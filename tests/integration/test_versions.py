@@ -99,3 +99,24 @@ def test_concurrent_updates_of_a_version_all_land_and_a_forgotten_one_stays_forg
     project.forget_versions(['v1'])
     project.update_version('v1', rescore={'done': True})
     assert project.versions() == {}
+
+
+def test_concurrent_counts_in_a_version_add_up_and_defaults_keep_what_is_stored(redis):
+    project = ProjectState(redis, '1')
+    project.publish('v1', {'created_at': 1.0})
+
+    def count(name):
+        for _ in range(100):
+            ProjectState(redis, '1').count_in_version('v1', 'deleted_predictions', {name: 1, 'shared': 1})
+
+    threads = [threading.Thread(target=count, args=(name,)) for name in ('cold-start', 'v0')]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    project.update_version('v1', defaults={'deleted_predictions': {}, 'rescore_skipped': None}, rescore_skipped='x')
+    summary = project.versions()['v1']
+    assert summary['deleted_predictions'] == {'cold-start': 100, 'v0': 100, 'shared': 200}
+    assert summary['rescore_skipped'] == 'x', 'a field passed wins over its default'
+    project.update_version('v2', defaults={'deleted_predictions': {}})
+    assert 'v2' not in project.versions(), 'a version not kept is not created'
