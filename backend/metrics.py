@@ -99,7 +99,7 @@ class StateCollector:
         stats = {k.decode(): int(v) for k, v in ctx.redis.hgetall(keys.STATS).items()}
         yield _counter('lsal_predictions', 'Predictions returned by /predict.', [({}, stats.get('predictions', 0))])
         webhooks = [({'action': k.split(':', 1)[1]}, v) for k, v in sorted(stats.items()) if k.startswith('webhook:')]
-        yield _counter('lsal_webhooks', 'Webhooks received, by action.', webhooks)
+        yield _counter('lsal_webhooks', 'Webhooks received, by action (those not handled: ignored).', webhooks)
         queues = list(ctx.queues.values())
         yield _gauge('lsal_queue_jobs', 'Jobs waiting in each RQ queue.', [({'queue': q.name}, len(q)) for q in queues])
         yield _gauge('lsal_running_jobs', 'Jobs running, by queue.',

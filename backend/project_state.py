@@ -50,14 +50,25 @@ def parse_project_ref(value):
     if isinstance(value, dict):
         created = _whole_seconds(value.get('created_at'))
         value = value.get('id')
-    text, _, stamp = (str(value) if value is not None else '').partition('.')
-    if not text.isdigit():
-        raise RequestError(f'project: expected a Label Studio project id, got {value!r}')
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text, _, stamp = value.partition('.') if isinstance(value, str) else ('', '', '')
+    if not _NUMBER.fullmatch(text):
+        raise RequestError(f'project: expected a Label Studio project id, got {_shown(value)}')
     if stamp:
-        if not stamp.isdigit():
-            raise RequestError(f'project: expected "<id>.<created timestamp>", got {value!r}')
+        if not _NUMBER.fullmatch(stamp):
+            raise RequestError(f'project: expected "<id>.<created timestamp>", got {_shown(value)}')
         created = int(stamp)
     return text, created
+
+
+_NUMBER = re.compile(r'[0-9]{1,18}')
+"""A project id or creation time as Label Studio sends it: ASCII digits, within a 64-bit integer."""
+
+
+def _shown(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else f'{text[:limit]}... ({len(text)} characters)'
 
 
 def _whole_seconds(iso_time):

@@ -97,14 +97,15 @@ class Settings:
     set to the empty string counts as unset (as docker compose passes
     ``${VAR:-}``), and the :data:`ALIASES` count when their setting is unset.
 
-    Secrets are left out of ``repr`` so that logging the settings leaks nothing.
+    Secrets, and the URLs that may carry a password, are left out of ``repr`` so that logging the
+    settings leaks nothing.
     """
 
-    redis_url: str = ''
+    redis_url: str = field(default='', repr=False)
     model_dir: str = 'models'
     weights: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
-    label_studio_url: str = ''
+    label_studio_url: str = field(default='', repr=False)
     label_studio_api_key: str = field(default='', repr=False)
     basic_auth_user: str = ''
     basic_auth_pass: str = field(default='', repr=False)

@@ -124,13 +124,13 @@ def _train(ctx, project, token):
     ctx.store.save(project.id, version, predictor, summary)
     if summary['status'] == VersionStatus.REJECTED:
         project.add_version(version, summary)
-        _prune(ctx, project, project.current_version())
+        _prune(ctx, project)
         logger.warning('Project %s: kept %s; %s is worse: %s', project.id, project.current_version(), version,
                        summary['reason'])
         return summary
     project.publish(version, summary)
     TRAINING_SECONDS.observe(ctx.redis, train_seconds, project=project.id)
-    _prune(ctx, project, version)
+    _prune(ctx, project)
     logger.info('Project %s: published %s (%d labels, %.1fs, %s)', project.id, version, len(train),
                 train_seconds, metrics)
     if ctx.settings.label_studio_enabled:
@@ -221,9 +221,10 @@ def _sync_examples(ctx, project, task_type):
     logger.info('Project %s: synced %d annotations from Label Studio', project.id, len(examples))
 
 
-def _prune(ctx, project, current):
-    """Keep the newest ``KEEP_VERSIONS`` versions (the current one always) on disk and in Redis."""
-    keep = set(list(project.versions())[-ctx.settings.keep_versions:]) | {current}
+def _prune(ctx, project):
+    """Keep the newest ``KEEP_VERSIONS`` versions on disk and in Redis, and the one served now, read here: a
+    version activated by hand while this training ran stays."""
+    keep = set(list(project.versions())[-ctx.settings.keep_versions:]) | {project.current_version()}
     ctx.store.prune(project.id, keep)
     project.forget_versions([v for v in project.versions() if v not in keep])
 

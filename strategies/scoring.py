@@ -62,7 +62,7 @@ def _schedule(name):
     until, slash, then = rest.partition('/')
     if not at:
         return name, None, None
-    if not (slash and until.isdigit()):
+    if not (slash and until.isascii() and until.isdigit() and len(until) <= 9):
         return name, 0, None
     return first, int(until), then
 

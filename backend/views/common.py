@@ -19,13 +19,19 @@ def model_thread():
 
 def json_object():
     """The request body as a dict, or a 400 that says why it is not one."""
-    try:
-        body = json.loads(request.get_data(cache=True) or b'null')
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RequestError(f'body: not valid JSON ({error})') from None
+    body = parse_json(request.get_data(cache=True) or b'null', 'body')
     if not isinstance(body, dict):
         raise RequestError(f'body: expected a JSON object, got {type(body).__name__}')
     return body
+
+
+def parse_json(text, name):
+    """``text`` parsed, or a 400 naming ``name``: not JSON, not UTF-8, nested too deep, or an integer
+    longer than Python reads."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise RequestError(f'{name}: not valid JSON ({str(error)[:200]})') from None
 
 
 def count(event, amount=1):

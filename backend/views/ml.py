@@ -1,5 +1,4 @@
 """The Label Studio ML backend protocol: /health, /setup, /predict."""
-import json
 import logging
 
 from flask import Blueprint
@@ -8,7 +7,7 @@ from backend.errors import PayloadTooLarge, RequestError, Unprocessable
 from backend.predictions import predict_tasks, request_rng
 from backend.project_state import COLD_START, UNTRAINED
 from backend.scheduler import catch_up
-from backend.views.common import context, count, json_object, model_thread
+from backend.views.common import context, count, json_object, model_thread, parse_json
 from model.task_types import OPTIONS, STRATEGY_NAMES, LabelConfigError, parse_label_config
 from strategies import UnknownStrategyError, check_strategy
 
@@ -113,10 +112,7 @@ def _project_params(extra_params):
     if extra_params in (None, ''):
         return {}
     if isinstance(extra_params, str):
-        try:
-            extra_params = json.loads(extra_params)
-        except json.JSONDecodeError as error:
-            raise RequestError(f'extra_params: not valid JSON ({error})') from None
+        extra_params = parse_json(extra_params, 'extra_params')
     if not isinstance(extra_params, dict):
         raise RequestError('extra_params: expected a JSON object')
     unknown = sorted(set(extra_params) - set(PROJECT_PARAMS))
@@ -134,7 +130,7 @@ def _positive_int(name, value):
 def _option(name, parse, value):
     try:
         return parse(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, ArithmeticError) as error:
         raise RequestError(f'extra_params.{name}: {error}') from None
 
 

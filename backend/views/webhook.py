@@ -17,6 +17,9 @@ ANNOTATION_ACTIONS = frozenset({'ANNOTATION_CREATED', 'ANNOTATION_UPDATED', 'ANN
 
 HANDLED_ACTIONS = ANNOTATION_ACTIONS | {'ANNOTATIONS_DELETED', 'START_TRAINING', 'PROJECT_UPDATED'}
 
+MAX_ACTION_SHOWN = 100
+"""Characters of an ignored action echoed back; every ignored action is counted as ``webhook:ignored``."""
+
 
 @bp.post('/webhook')
 def webhook():
@@ -26,9 +29,10 @@ def webhook():
     action = body.get('action')
     if not isinstance(action, str):
         raise RequestError('action: expected the webhook action name')
-    count(f'webhook:{action}')
     if action not in HANDLED_ACTIONS:
-        return {'status': 'ignored', 'action': action}
+        count('webhook:ignored')
+        return {'status': 'ignored', 'action': action[:MAX_ACTION_SHOWN]}
+    count(f'webhook:{action}')
     project = ctx.project_named(body.get('project') or _annotation_project(body))
     fields = body['project'] if isinstance(body.get('project'), dict) else {}  # the project as Label Studio sends it
     if isinstance(fields.get('label_config'), str):
@@ -84,16 +88,30 @@ def _annotation_pairs(body):
         annotations, tasks = [annotations], [tasks]
     if not isinstance(annotations, list) or not isinstance(tasks, list):
         raise RequestError('annotation, task: expected an annotation and its task (or lists of both)')
-    by_id = {task.get('id'): task for task in tasks if isinstance(task, dict)}
+    by_id = {task.get('id'): task for task in tasks if isinstance(task, dict) and _is_id(task.get('id'))}
     pairs = []
     for annotation in annotations:
-        if not isinstance(annotation, dict) or 'id' not in annotation:
-            raise RequestError('annotation: expected objects with an "id"')
+        if not isinstance(annotation, dict) or not _is_id(annotation.get('id')):
+            raise RequestError('annotation: expected objects with an integer "id"')
+        name = f'annotation {annotation["id"]}'
+        if annotation.get('task') is not None and not _is_id(annotation['task']):
+            raise RequestError(f'{name}: "task" is not a task id')
         task = by_id.get(annotation.get('task')) or (tasks[0] if len(tasks) == 1 else None)
         if not isinstance(task, dict):
-            raise RequestError(f'task: missing for annotation {annotation["id"]}')
+            raise RequestError(f'task: missing for {name}')
+        if not _is_id(task.get('id', annotation.get('task'))):
+            raise RequestError(f'task: expected an integer "id" for {name}')
+        result = annotation.get('result')
+        if result is not None and not (isinstance(result, list) and all(
+                isinstance(region, dict) and isinstance(region.get('value', {}), dict) for region in result)):
+            raise RequestError(f'{name}: "result" is not a list of regions, each with a "value" object')
         pairs.append((annotation, task))
     return pairs
+
+
+def _is_id(value):
+    """Whether ``value`` is a Label Studio id: a JSON integer."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _annotation_project(body):
@@ -104,6 +122,6 @@ def _annotation_project(body):
 
 
 def _ids(items, name):
-    if not isinstance(items, list) or not all(isinstance(i, dict) and 'id' in i for i in items):
-        raise RequestError(f'{name}: expected a list of objects with an "id"')
+    if not isinstance(items, list) or not all(isinstance(i, dict) and _is_id(i.get('id')) for i in items):
+        raise RequestError(f'{name}: expected a list of objects with an integer "id"')
     return [item['id'] for item in items]

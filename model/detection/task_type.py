@@ -45,7 +45,7 @@ def _fraction(value):
     """A number in [0, 1) from JSON or an environment variable's text."""
     try:
         number = float(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
-    except ValueError:
+    except (ValueError, OverflowError):
         number = None
     if number is None or not 0.0 <= number < 1.0:
         raise ValueError(f'expected a number in [0, 1), got {value!r}')

@@ -67,6 +67,11 @@ def test_predict_before_training_gives_no_preannotation_and_a_random_order(clien
     (b'{"tasks": [1], "project": "1.2"}', 400, 'tasks: expected a list of task objects'),
     (b'{"tasks": [{"id": 3, "data": {"body": "x"}}], "project": "1"}', 400, 'label_config: missing'),
     (b'{"tasks": [], "project": "x.1"}', 400, 'project: expected a Label Studio project id'),
+    ('{"tasks": [], "project": "1.\u00b2"}'.encode(), 400, 'project: expected "<id>.<created timestamp>"'),
+    (b'{"tasks": [], "project": "1.' + b'9' * 5000 + b'"}', 400, 'characters)'),
+    (b'{"tasks": [], "project": 1.5}', 400, 'project: expected a Label Studio project id, got 1.5'),
+    (b'{"tasks": [], "x": ' + b'1' * 5000 + b'}', 400, 'body: not valid JSON'),
+    (b'[' * 100000 + b']' * 100000, 400, 'body: not valid JSON'),
     (b'{"tasks": [], "project": "1", "label_config": {"View": 1}}', 400, 'label_config: expected the labeling'),
     (b'{"tasks": [{"id": 3, "data": "abc"}], "project": "1", "label_config": "' + payloads.LABEL_CONFIG.replace(
         '"', '\\"').replace('\n', ' ').encode() + b'"}', 422, 'task 3: data.text is missing or not text'),
@@ -91,6 +96,12 @@ def test_predict_task_without_the_text_field_is_named(client):
     ({'project': '1.2', 'schema': '<View><Image name="i" value="$i"/></View>'}, 422, 'no control tag'),
     ({'project': '1.2'}, 400, 'schema: expected'),
     ({'schema': payloads.LABEL_CONFIG}, 400, 'project: expected'),
+    ({'project': '\u00b2', 'schema': payloads.LABEL_CONFIG}, 400, 'project: expected a Label Studio project id'),
+    ({'project': '7' * 5000, 'schema': payloads.LABEL_CONFIG}, 400, 'project: expected a Label Studio project id'),
+    (payloads.setup(extra_params={'strategy': 'margin@\u00b2/entropy'}), 422, "unknown 'margin@\u00b2/entropy'"),
+    (payloads.setup(extra_params={'strategy': 'margin@' + '9' * 5000 + '/entropy'}), 422, 'unknown'),
+    (payloads.setup(extra_params={'box_threshold': 10 ** 400}), 400, 'extra_params.box_threshold'),
+    (payloads.setup(extra_params='{"train_every": ' + '1' * 5000 + '}'), 400, 'extra_params: not valid JSON'),
     (payloads.setup(extra_params='{"strategy": "magic"}'), 422, "unknown 'magic'"),
     (payloads.setup(extra_params={'train_every': 0}), 400, 'extra_params.train_every'),
     (payloads.setup(extra_params={'colour': 'red'}), 400, "unknown key(s) ['colour']"),
@@ -134,19 +145,36 @@ def test_skipped_annotation_is_not_training_data_and_clears_an_earlier_one(clien
     assert ProjectState(redis, '1').annotations() == []
 
 
-@pytest.mark.parametrize('change, message', [
-    (lambda body: body['annotation']['result'][0]['value'].update(choices=['weather']), "unknown label(s) ['weather']"),
-    (lambda body: body['annotation']['result'][0]['value'].update(choices=['tech', 'sports']), '2 choices'),
-    (lambda body: body['task']['data'].pop('text'), 'data.text is missing'),
-    (lambda body: body['task']['data'].update(text='   '), 'data.text is empty'),
+def _set(path, value):
+    def change(body):
+        *parents, last = path
+        target = body
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return change
+
+
+@pytest.mark.parametrize('change, status, message', [
+    (lambda body: body['annotation']['result'][0]['value'].update(choices=['weather']), 422,
+     "unknown label(s) ['weather']"),
+    (lambda body: body['annotation']['result'][0]['value'].update(choices=['tech', 'sports']), 422, '2 choices'),
+    (lambda body: body['task']['data'].pop('text'), 422, 'data.text is missing'),
+    (lambda body: body['task']['data'].update(text='   '), 422, 'data.text is empty'),
+    (_set(['annotation', 'id'], 'abc'), 400, 'annotation: expected objects with an integer "id"'),
+    (_set(['annotation', 'id'], [2]), 400, 'annotation: expected objects with an integer "id"'),
+    (_set(['annotation', 'task'], [1]), 400, 'annotation 41: "task" is not a task id'),
+    (_set(['task', 'id'], 'abc'), 400, 'task: expected an integer "id" for annotation 41'),
+    (_set(['annotation', 'result'], 5), 400, 'annotation 41: "result" is not a list of regions'),
+    (lambda body: body['annotation']['result'][0].update(value=['x']), 400, '"result" is not a list of regions'),
 ])
-def test_webhook_rejects_bad_annotations_without_losing_stored_ones(client, redis, change, message):
+def test_webhook_rejects_bad_annotations_without_losing_stored_ones(client, redis, change, status, message):
     client.post('/setup', json=payloads.setup())
     client.post('/webhook', json=payloads.annotation_created(40, 4, 'Kept text', 'tech'))
     bad = payloads.annotation_created(41, 5, 'Bad text', 'tech')
     change(bad)
     response = client.post('/webhook', json=bad)
-    assert response.status_code == 422
+    assert response.status_code == status
     assert message in response.json['error']
     assert [(e['task'], e['choices']) for e in ProjectState(redis, '1').annotations()] == [(4, ['tech'])]
 
@@ -157,6 +185,8 @@ def test_webhook_rejects_bad_annotations_without_losing_stored_ones(client, redi
     ({'action': 'ANNOTATION_CREATED', 'project': {'id': 99}, 'annotation': {}, 'task': {}}, 422,
      'no labeling config known'),
     ({'action': 'ANNOTATIONS_DELETED', 'project': {'id': 1}, 'annotations': 5}, 400, 'annotations: expected'),
+    ({'action': 'ANNOTATIONS_DELETED', 'project': {'id': 1}, 'annotations': [{'id': 'abc'}]}, 400,
+     'annotations: expected a list of objects with an integer "id"'),
 ])
 def test_webhook_bad_input(client, body, status, message):
     response = client.post('/webhook', json=body)
@@ -164,10 +194,20 @@ def test_webhook_bad_input(client, body, status, message):
     assert message in response.json['error']
 
 
+def test_a_refused_project_id_is_not_listed(client):
+    assert client.post('/setup', json={'project': '\u00b2', 'schema': payloads.LABEL_CONFIG}).status_code == 400
+    for route in ('/versions', '/metrics', '/status'):
+        assert client.get(route).status_code == 200, route
+
+
 def test_other_actions_are_acknowledged_and_ignored(client, redis):
     response = client.post('/webhook', json={'action': 'PROJECT_CREATED', 'project': {'id': 1}})
     assert response.json == {'status': 'ignored', 'action': 'PROJECT_CREATED'}
     assert not redis.exists('lsal:project:1:labels')
+    response = client.post('/webhook', json={'action': 'A' * 100_000})
+    assert response.json == {'status': 'ignored', 'action': 'A' * 100}
+    assert value(client.get('/metrics').get_data(as_text=True), 'lsal_webhooks_total', action='ignored') == 2
+    assert redis.hlen('lsal:stats') == 1, 'one counter for every action the backend does not handle'
 
 
 def test_the_train_signal_trains_at_once_unless_label_studio_sends_it_on_every_submission(client):

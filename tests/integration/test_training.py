@@ -68,6 +68,26 @@ def test_versions_beyond_keep_versions_are_removed(client, app, run_jobs, bbc, m
     assert on_disk == listed['versions']
 
 
+def test_a_version_activated_by_hand_while_a_training_publishes_stays(client, run_jobs, bbc, redis, monkeypatch):
+    monkeypatch.setenv('KEEP_VERSIONS', '1')
+    client.post('/setup', json=payloads.setup())
+    annotate(client, bbc[:4])
+    run_jobs()
+    first = ProjectState(redis, '1').current_version()
+    publish = ProjectState.publish
+
+    def publish_then_roll_back(self, version, summary):
+        publish(self, version, summary)
+        self.activate(first)  # a person's rollback lands before the training prunes
+
+    monkeypatch.setattr(ProjectState, 'publish', publish_then_roll_back)
+    annotate(client, bbc[4:8], first_id=5)
+    run_jobs()
+    assert first in VersionStore(os.environ['MODEL_DIR']).versions('1')
+    result = client.post('/predict', json=payloads.predict([payloads.task(999, 'Markets fell')])).json['results'][0]
+    assert result['model_version'] == first
+
+
 def test_single_class_is_skipped_and_its_annotations_still_count(client, app, run_jobs, bbc, redis):
     client.post('/setup', json=payloads.setup())
     tech = [(text, label) for text, label in bbc if label == 'tech'][:4]
