@@ -37,7 +37,8 @@ def project(project_id, noun):
     Nouns: ``created`` (creation time of the Label Studio project this
     state belongs to), ``config`` (label config XML), ``setup_error`` (why the last
     ``/setup`` was refused), ``params`` (extra params, JSON), ``labels``
-    (hash: annotation id -> labeled example), ``labels_added`` (annotations
+    (hash: annotation id -> labeled example), ``syncing`` (while a sync from Label Studio lists its
+    annotations), ``labels_touched`` (set: annotations webhooks wrote meanwhile), ``labels_added`` (annotations
     ever stored), ``labels_trained`` (``labels_added`` when the last training
     that counted started), ``training`` (lease of the running training: its
     token and ``labels_added`` at its start), ``last_claim`` (the lease's value

@@ -89,6 +89,15 @@ return false
 """Take the training lease, recording how many annotations were stored when the training started, and
 remember the claim as the last one."""
 
+_NOTE_IF_SYNCING = """
+if redis.call('exists', KEYS[1]) == 1 then
+    for i = 1, #ARGV, 1000 do redis.call('sadd', KEYS[2], unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+    redis.call('expire', KEYS[2], math.max(redis.call('ttl', KEYS[1]), 1))
+end
+"""
+"""Note the annotations a webhook is about to write while a sync lists Label Studio's (see
+:meth:`ProjectState.replace_examples`)."""
+
 _RAISE_TO = """
 if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
 """
@@ -212,6 +221,7 @@ class ProjectState:
         example without counting twice. Returns the number of annotations
         pending (see :meth:`pending`).
         """
+        self._note_written(examples)
         added = self.redis.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
         pipe = self.redis.pipeline()
         pipe.incrby(self.key('labels_added'), added)
@@ -223,15 +233,41 @@ class ProjectState:
         """Forget the examples of these annotations; returns how many were stored."""
         if not annotation_ids:
             return 0
+        self._note_written(annotation_ids)
         return self.redis.hdel(self.key('labels'), *[str(i) for i in annotation_ids])
 
-    def replace_examples(self, examples):
-        """Replace the whole labeled set at once (after a sync from Label Studio)."""
+    def begin_sync(self, seconds):
+        """Start a sync from Label Studio, before listing its annotations: until :meth:`replace_examples`, or
+        for ``seconds`` at most, the annotations webhooks write are noted."""
         pipe = self.redis.pipeline()
-        pipe.delete(self.key('labels'))
-        if examples:
-            pipe.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
+        pipe.delete(self.key('labels_touched'))
+        pipe.set(self.key('syncing'), 1, ex=seconds)
         pipe.execute()
+
+    def replace_examples(self, examples):
+        """End a sync: the labeled set becomes ``examples`` (``{annotation id: example}``, what Label Studio
+        listed), but for the annotations webhooks wrote or deleted since :meth:`begin_sync`, which stay as
+        they are now: the listing may predate them."""
+        labels, touched = self.key('labels'), self.key('labels_touched')
+        listed = {str(k): json.dumps(v) for k, v in examples.items()}
+
+        def replace(pipe):
+            written = [i.decode() for i in pipe.smembers(touched)]
+            now = dict(zip(written, pipe.hmget(labels, written))) if written else {}
+            merged = {**{k: v for k, v in listed.items() if k not in now},
+                      **{k: v for k, v in now.items() if v is not None}}
+            pipe.multi()
+            pipe.delete(labels, touched, self.key('syncing'))
+            if merged:
+                pipe.hset(labels, mapping=merged)
+
+        self.redis.transaction(replace, labels, touched)
+
+    def _note_written(self, annotation_ids):
+        """Note ``annotation_ids`` if a sync runs; before writing them, so that a sync ending in between
+        keeps what is written next."""
+        self.redis.register_script(_NOTE_IF_SYNCING)(keys=[self.key('syncing'), self.key('labels_touched')],
+                                                     args=[str(i) for i in annotation_ids])
 
     def annotations(self):
         """The example of every stored annotation with its ``annotation`` id, oldest first (a task annotated

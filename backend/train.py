@@ -206,7 +206,8 @@ def _split(settings, examples, task_type):
 
 
 def _sync_examples(ctx, project, task_type):
-    """Replace the labeled set with the annotations Label Studio holds now."""
+    """Replace the labeled set with the annotations Label Studio holds now (and those webhooks write meanwhile)."""
+    project.begin_sync(ctx.settings.train_timeout)
     examples = {}
     for task in LabelStudioProject.for_project(ctx, project).labeled_tasks():
         for annotation in task.get('annotations') or ():

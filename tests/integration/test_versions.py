@@ -120,3 +120,38 @@ def test_concurrent_counts_in_a_version_add_up_and_defaults_keep_what_is_stored(
     assert summary['rescore_skipped'] == 'x', 'a field passed wins over its default'
     project.update_version('v2', defaults={'deleted_predictions': {}})
     assert 'v2' not in project.versions(), 'a version not kept is not created'
+
+
+def test_a_sync_keeps_what_webhooks_wrote_while_it_listed_label_studio(redis):
+    project = ProjectState(redis, '1')
+    project.put_examples({1: {'task': 1, 'choices': ['a']}, 2: {'task': 2, 'choices': ['a']}})
+    project.begin_sync(60)
+    listed = {1: {'task': 1, 'choices': ['b']}, 2: {'task': 2, 'choices': ['a']}, 3: {'task': 3, 'choices': ['a']}}
+    project.put_examples({4: {'task': 4, 'choices': ['new']}, 3: {'task': 3, 'choices': ['updated']}})
+    project.delete_examples([2])
+    project.replace_examples(listed)
+    stored = {e['annotation']: e['choices'] for e in project.annotations()}
+    assert stored == {1: ['b'], 3: ['updated'], 4: ['new']}, 'Label Studio\'s listing, but what webhooks wrote since'
+    assert not redis.exists('lsal:project:1:labels_touched') and not redis.exists('lsal:project:1:syncing')
+    project.put_examples({5: {'task': 5, 'choices': ['a']}})
+    assert not redis.exists('lsal:project:1:labels_touched'), 'nothing noted outside a sync'
+
+
+def test_a_sync_ending_while_webhooks_write_loses_none_of_them(redis):
+    project = ProjectState(redis, '1')
+    project.begin_sync(60)
+    done = threading.Event()
+
+    def webhooks():
+        for i in range(100, 400):
+            ProjectState(redis, '1').put_examples({i: {'task': i, 'choices': ['a']}})
+        done.set()
+
+    thread = threading.Thread(target=webhooks)
+    thread.start()
+    while not redis.hlen('lsal:project:1:labels'):
+        pass
+    project.replace_examples({1: {'task': 1, 'choices': ['a']}})
+    thread.join()
+    assert done.is_set()
+    assert {e['annotation'] for e in project.annotations()} == {1, *range(100, 400)}
