@@ -41,12 +41,13 @@ def main(argv=None):
     parser.add_argument('--budget', type=int, required=True)
     parser.add_argument('--random', nargs='+', required=True, help='rounds.csv files holding random runs')
     parser.add_argument('--runs', nargs='+', required=True, help='rounds.csv files, each PATH or LABEL=PATH')
+    parser.add_argument('--metric', default='accuracy', help="the rounds' metric column (spans: f1, boxes: map_50)")
     args = parser.parse_args(argv)
     runs = [r for entry in args.runs for r in strategy_rows(entry, args.budget)]
     seeds = {r['seed'] for r in runs}
     rows = [r for r in random_rows(args.random, args.budget) if r['seed'] in seeds] + runs
-    summary = summarize(rows)
-    print(summary_table(summary))
+    summary = summarize(rows, metric=args.metric)
+    print(summary_table(summary, args.metric))
     print()
     print(classes_table(summary))
 

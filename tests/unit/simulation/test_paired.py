@@ -1,4 +1,4 @@
-from benchmarks.paired import random_rows, strategy_rows
+from benchmarks.paired import main, random_rows, strategy_rows
 
 
 def _csv(path, lines):
@@ -19,3 +19,13 @@ def test_a_labeled_entry_names_its_strategies_and_leaves_random_out(tmp_path):
     assert [(r['strategy'], r['labels']) for r in strategy_rows(f'as served={path}', budget=200)] == [
         ('margin (as served)', 25), ('margin (as served)', 50)]
     assert [r['strategy'] for r in strategy_rows(path, budget=25)] == ['margin']
+
+
+def test_spans_are_paired_on_their_f1(tmp_path, capsys):
+    path = tmp_path / 'spans.csv'
+    rounds = ['random,0,0,25,0.1', 'random,0,1,75,0.3', 'margin,0,0,25,0.1', 'margin,0,1,75,0.4']
+    path.write_text('strategy,seed,round,labels,f1,train_seconds,query_seconds\n'
+                    + ''.join(f'{r},1.0,1.0\n' for r in rounds))
+    main(['--budget', '75', '--random', str(path), '--runs', f'as served={path}', '--metric', 'f1'])
+    table = capsys.readouterr().out
+    assert 'margin (as served)' in table and '+5.0' in table, table
