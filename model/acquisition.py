@@ -26,7 +26,8 @@ class Acquisition:
             (None: the whole pool).
         labeled_texts: the labeled set's model inputs, which ``coreset`` and ``typiclust`` cover first.
         mc_passes: stochastic passes for ``bald``.
-        labeled_counts: the labeled set's examples per label (config order), which ``balanced`` levels.
+        labeled_counts: the labeled set's examples per label, ``(label, count)`` pairs in config order,
+            which ``balanced`` levels (a model trained under other labels matches them by name).
     """
 
     strategy: str
@@ -50,7 +51,7 @@ class Acquisition:
         if self.strategy in COVERAGE_STRATEGIES:
             return replace(self, labeled_texts=tuple(task_type.model_input(e) for e in examples))
         if self.strategy in CLASS_STRATEGIES:
-            return replace(self, labeled_counts=tuple(task_type.label_counts(examples)))
+            return replace(self, labeled_counts=tuple(zip(task_type.labels, task_type.label_counts(examples))))
         return self
 
     def score(self, predictor, texts, rng, **options):

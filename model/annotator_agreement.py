@@ -1,5 +1,6 @@
 """How well annotators agree: Krippendorff's alpha over every annotator, per pair, and each annotator's
 agreement with the consensus and with the model."""
+from collections import Counter
 from itertools import combinations
 
 import krippendorff
@@ -7,19 +8,19 @@ import numpy as np
 
 
 def alpha(labels_by_annotator):
-    """Krippendorff's alpha (nominal) of ``{annotator: {task: label key}}``; None where it is undefined (no
-    task with two annotations, or a single label given throughout)."""
-    annotators = list(labels_by_annotator)
-    tasks = sorted({task for labels in labels_by_annotator.values() for task in labels})
-    keys = sorted({key for labels in labels_by_annotator.values() for key in labels.values()})
-    if len(annotators) < 2 or len(keys) < 2:
+    """Krippendorff's alpha (nominal) of ``{annotator: {task: label key}}``, from the tasks two or more
+    annotated (alpha leaves the others out); None where it is undefined: no such task, or a single label
+    given throughout them."""
+    annotations = Counter(task for labels in labels_by_annotator.values() for task in labels)
+    tasks = sorted(task for task, count in annotations.items() if count >= 2)
+    keys = sorted({labels[task] for labels in labels_by_annotator.values() for task in tasks if task in labels})
+    if len(keys) < 2:
         return None
     code = {key: float(number) for number, key in enumerate(keys)}
     data = np.array([[code[labels[task]] if task in labels else np.nan for task in tasks]
                      for labels in labels_by_annotator.values()])
-    if not ((~np.isnan(data)).sum(axis=0) >= 2).any():
-        return None
-    return float(krippendorff.alpha(reliability_data=data, level_of_measurement='nominal'))
+    value = float(krippendorff.alpha(reliability_data=data, level_of_measurement='nominal'))
+    return value if np.isfinite(value) else None
 
 
 def agreement_report(annotations, consensus, model):

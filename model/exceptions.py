@@ -11,3 +11,7 @@ class ModelNotFoundError(ModelError):
 
 class TrainingDataError(ModelError):
     """Labels that cannot train a classifier (too few, or unknown names)."""
+
+
+class TrainingDivergedError(ModelError):
+    """A fine-tune whose weights are no longer finite: its model would score every task NaN."""

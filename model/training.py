@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from model.device import CPU
+from model.exceptions import TrainingDivergedError
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,9 @@ def optimize(module, num_samples, batch_loss, loss_fn, config, runtime=CPU):
         optimizer.zero_grad()
         if step % 50 == 0:
             logger.debug('Fine-tune step %d/%d: loss %.4f', step + 1, steps, loss.item())
+    if not all(torch.isfinite(parameter).all() for parameter in module.parameters()):
+        raise TrainingDivergedError(f'training diverged: weights are not finite after {steps} steps (last loss '
+                                    f'{loss.item():.4g}); try a lower LEARNING_RATE')
 
 
 def _optimizer(module, config, steps):

@@ -13,8 +13,9 @@ def check_probabilities(probabilities):
     if p.ndim != 2 or p.shape[1] < 2:
         raise InvalidProbabilitiesError(
             f'probabilities: expected shape (num_samples, num_classes >= 2), got {p.shape}')
-    if p.size and (np.any(p < 0) or np.any(np.abs(p.sum(axis=1) - 1.0) > PROBABILITY_TOLERANCE)):
-        raise InvalidProbabilitiesError('probabilities: every row must be non-negative and sum to 1')
+    if p.size and not (np.isfinite(p).all() and np.all(p >= 0)
+                       and np.all(np.abs(p.sum(axis=1) - 1.0) <= PROBABILITY_TOLERANCE)):
+        raise InvalidProbabilitiesError('probabilities: every row must be finite, non-negative and sum to 1')
     return p
 
 

@@ -73,6 +73,10 @@ class ClassifierModel(LoadedModel):
         return Inference(probs, embeddings, mc)
 
     def scores(self, strategy, inference, rng, labeled_embeddings=None, batch_size=None, labeled_counts=None):
+        """``labeled_counts``: ``(label, count)`` pairs, counted here in this model's label order."""
+        if labeled_counts is not None:
+            counts = dict(labeled_counts)
+            labeled_counts = [counts.get(label, 0) for label in self.card.labels]
         return score(strategy, inference.probabilities, rng, multi_label=self.card.multi_label,
                      mc_probabilities=inference.mc_probabilities, embeddings=inference.embeddings,
                      labeled_embeddings=labeled_embeddings, batch_size=batch_size, labeled_counts=labeled_counts)

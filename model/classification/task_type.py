@@ -115,10 +115,27 @@ class Classification(TaskType):
         """Outputs are class probabilities, ``(len(texts), num_classes)``."""
         inference, scores = self.score(predictor, texts, acquisition, rng)
         results = [self._preannotation(choices) for choices in predictor.choices(inference.probabilities)]
-        return results, scores, inference.probabilities
+        return results, scores, self._in_config_order(predictor, inference.probabilities)
 
     def outputs(self, predictor, texts):
-        return predictor.predict_proba(texts)
+        return self._in_config_order(predictor, predictor.predict_proba(texts))
+
+    def _in_config_order(self, predictor, probabilities):
+        """``probabilities`` over the predictor's labels as columns of the config's, matched by name (the
+        config may have reordered, added or removed labels since it trained): 0 for a label the model
+        lacks, and single-label rows renormalised over the labels kept (uniform where none is)."""
+        trained = list(predictor.card.labels)
+        if trained == list(self.labels):
+            return probabilities
+        probabilities = np.asarray(probabilities)
+        columns = np.zeros((len(probabilities), len(self.labels)), dtype=probabilities.dtype)
+        for k, label in enumerate(self.labels):
+            if label in trained:
+                columns[:, k] = probabilities[:, trained.index(label)]
+        if self.multi_label:
+            return columns
+        total = columns.sum(axis=1, keepdims=True)
+        return np.where(total > 0, columns / np.where(total > 0, total, 1), 1 / len(self.labels))
 
     def agreement(self, outputs, other):
         """Cohen's kappa of the predicted classes (of every yes/no decision for multi-label)."""

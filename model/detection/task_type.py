@@ -42,13 +42,13 @@ def _labels(boxes):
 
 
 def _fraction(value):
-    """A number in [0, 1) from JSON or an environment variable's text."""
+    """A number in (0, 1] from JSON or an environment variable's text."""
     try:
         number = float(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
     except (ValueError, OverflowError):
         number = None
-    if number is None or not 0.0 <= number < 1.0:
-        raise ValueError(f'expected a number in [0, 1), got {value!r}')
+    if number is None or not 0.0 < number <= 1.0:
+        raise ValueError(f'expected a number in (0, 1], got {value!r}')
     return number
 
 
@@ -106,7 +106,7 @@ class ObjectDetection(ImageInput, TaskType):
     @classmethod
     def from_config(cls, config, control):
         target = config.target(control, cls.OBJECT)
-        if control.get('perRegion') or control.get('whenTagName'):
+        if control.get('perRegion') == 'true' or control.get('whenTagName'):
             raise LabelConfigError(f'label_config: <RectangleLabels name="{control.get("name")}"> is conditional '
                                    '(perRegion or whenTagName); this backend labels every image')
         return cls(from_name=control.get('name'), to_name=target.get('name'), field=image_field(target),
@@ -233,7 +233,7 @@ class ObjectDetection(ImageInput, TaskType):
 
     def _normalised(self, example):
         """An example's boxes whose label the config still has, as ``(x1, y1, x2, y2, label)`` in [0, 1]."""
-        return [(x / 100, y / 100, (x + w) / 100, (y + h) / 100, label)
+        return [(x / 100, y / 100, min((x + w) / 100, 1.0), min((y + h) / 100, 1.0), label)  # x and w rounded apart
                 for x, y, w, h, label in example['boxes'] if label in self.labels]
 
     def _found(self, predictor, inference):

@@ -44,10 +44,28 @@ def test_balanced_acquisition_counts_the_labeled_classes(predictor, bbc):
     task_type = TextClassification(from_name='label', to_name='text', field='text', labels=labels)
     labeled = [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(bbc[:10])]
     acquisition = Acquisition('balanced', batch_size=4).with_labeled(task_type, labeled)
-    assert acquisition.labeled_counts == tuple(sum(label == c for _, c in bbc[:10]) for label in labels)
+    assert acquisition.labeled_counts == tuple((label, sum(label == c for _, c in bbc[:10])) for label in labels)
     assert not acquisition.per_task, 'quotas are over the whole pool'
     _, scores = acquisition.score(predictor, [t for t, _ in bbc[30:42]], np.random.default_rng(0))
     assert np.sum(scores < 0.5) == 4 and np.all(scores <= 1)
+
+
+def test_a_config_whose_labels_changed_since_training_reads_the_model_by_label_name(predictor, bbc):
+    reordered = TextClassification(from_name='label', to_name='text', field='text',
+                                   labels=('weather', 'tech', 'sports', 'politics', 'entertainment', 'business'))
+    texts = [t for t, _ in bbc[30:42]]
+    trained = predictor.predict_proba(texts)
+    outputs = reordered.outputs(predictor, texts)
+    assert outputs.shape == (12, 6) and np.all(outputs[:, 0] == 0), 'no probability for a label it never saw'
+    np.testing.assert_allclose(outputs[:, 1:], trained[:, ::-1], atol=1e-6)
+    acquisition = Acquisition('balanced', batch_size=4).with_labeled(
+        reordered, [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(bbc[:10])])
+    same = Acquisition('balanced', batch_size=4).with_labeled(
+        TextClassification(from_name='label', to_name='text', field='text', labels=tuple(LABELS)),
+        [{'task': i, 'text': text, 'choices': [label]} for i, (text, label) in enumerate(bbc[:10])])
+    _, scores = acquisition.score(predictor, texts, np.random.default_rng(0))
+    _, expected = same.score(predictor, texts, np.random.default_rng(0))
+    np.testing.assert_array_equal(scores, expected, err_msg='the same quotas, whatever order the config names them in')
 
 
 def test_store_round_trip_and_cache(predictor, bbc, tmp_path):

@@ -32,7 +32,7 @@ def test_task_type_options_are_settings_and_refused_naming_the_variable():
     settings = Settings.from_env({'BOX_THRESHOLD': '0.3', 'MAX_BOXES': '7'})
     assert settings.options == {'box_threshold': 0.3, 'max_boxes': 7}
     assert {'BOX_THRESHOLD', 'MAX_BOXES'} <= Settings.variables()
-    with pytest.raises(SettingsError, match=r"BOX_THRESHOLD: expected a number in \[0, 1\), got '1.5'"):
+    with pytest.raises(SettingsError, match=r"BOX_THRESHOLD: expected a number in \(0, 1\], got '1.5'"):
         Settings.from_env({'BOX_THRESHOLD': '1.5'})
 
 

@@ -1,4 +1,6 @@
 """Agreement figures against hand computations."""
+import json
+
 import pytest
 
 from model.annotator_agreement import agreement_report, alpha
@@ -16,6 +18,16 @@ def test_alpha_is_undefined_without_overlap_or_variety():
     assert alpha({'a': {1: 'x'}, 'b': {2: 'y'}}) is None, 'no task labeled twice'
     assert alpha({'a': {1: 'x', 2: 'x'}, 'b': {1: 'x', 2: 'x'}}) is None, 'one label throughout'
     assert alpha({'a': {1: 'x', 2: 'y'}}) is None
+    assert alpha({'a': {1: 'x', 2: 'x', 3: 'y'}, 'b': {1: 'x', 2: 'x', 4: 'y'}}) is None, \
+        'one label throughout the tasks both labeled, though others hold another'
+
+
+def test_a_report_of_full_agreement_is_valid_json():
+    annotations = [(1, 1, 'a'), (2, 1, 'a'), (1, 2, 'a'), (2, 2, 'a'), (1, 3, 'b'), (2, 4, 'b')]
+    report = agreement_report(annotations, consensus={1: 'a', 2: 'a'}, model={})
+    assert report['alpha'] is None and report['pairs'][0]['alpha'] is None
+    assert report['pairs'][0]['agreement'] == 1.0
+    json.dumps(report, allow_nan=False)
 
 
 def test_report_pairs_and_annotators():

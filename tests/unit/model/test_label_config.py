@@ -64,6 +64,12 @@ def test_rectangle_labels_over_an_image_is_object_detection_with_its_options():
     assert (tuned.box_threshold, tuned.max_boxes, tuned.labels) == (0.2, 3, config.labels)
 
 
+def test_rectangle_labels_that_say_they_are_not_per_region_are_served():
+    config = parse_label_config('<View><Image name="shot" value="$frame"/><RectangleLabels name="things" '
+                                'toName="shot" perRegion="false"><Label value="car"/></RectangleLabels></View>')
+    assert isinstance(config, ObjectDetection) and config.labels == ('car',)
+
+
 def test_choices_of_reads_this_control_only():
     config = parse_label_config(SINGLE)
     result = [{'from_name': 'other', 'type': 'choices', 'value': {'choices': ['x']}},

@@ -1,10 +1,12 @@
-"""How many optimizer steps a fine-tune takes, by number of labeled examples."""
+"""How many optimizer steps a fine-tune takes, by number of labeled examples, and a fine-tune that diverges."""
 import pytest
+import torch
 
+from model.exceptions import TrainingDivergedError
 from model.image_classification import ImageClassification
 from model.spans.task_type import SpanLabeling
 from model.text_classification import TextClassification
-from model.training import TrainingConfig
+from model.training import TrainingConfig, optimize
 
 
 @pytest.mark.parametrize('num_samples, steps', [(1, 64), (10, 64), (200, 64), (400, 75), (10_000, 600)])
@@ -29,3 +31,15 @@ def test_only_text_classification_shortens_the_floor():
     assert TextClassification.training_config().num_steps(10) == 24
     assert SpanLabeling.training_config().num_steps(10) == 64
     assert ImageClassification.training_config().num_steps(10) == 64
+
+
+def test_a_fine_tune_whose_weights_turn_nan_is_refused():
+    module = torch.nn.Module()
+    module.encoder, module.head = torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)
+    inputs = torch.ones(4, 2)
+
+    def batch_loss(index):
+        return (module.head(module.encoder(inputs[index])) * float('nan')).sum()
+
+    with pytest.raises(TrainingDivergedError, match='weights are not finite after 2 steps'):
+        optimize(module, 4, batch_loss, torch.nn.MSELoss(), TrainingConfig(min_steps=2, max_steps=2, batch_size=2))

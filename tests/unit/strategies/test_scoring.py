@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
 
-from strategies import STRATEGIES, UnknownStrategyError, check_strategy, random_scores, score, strategy_at
+from strategies import (
+    STRATEGIES,
+    InvalidProbabilitiesError,
+    UnknownStrategyError,
+    check_strategy,
+    random_scores,
+    score,
+    strategy_at,
+)
 
 
 def pool(num_samples=50, num_classes=4, seed=0):
@@ -70,3 +78,9 @@ def test_a_schedule_switches_strategy_at_a_label_count():
                  'typiclust@100', 'typiclust@100/margin@200/bald'):
         with pytest.raises(UnknownStrategyError, match='or FIRST@N/THEN of two of them'):
             check_strategy(name)
+
+
+@pytest.mark.parametrize('name', ['margin', 'entropy', 'least_confidence'])
+def test_probabilities_that_are_not_finite_are_refused(name):
+    with pytest.raises(InvalidProbabilitiesError, match='finite'):
+        score(name, [[np.nan, np.nan], [0.3, 0.7]], np.random.default_rng(0))

@@ -28,3 +28,15 @@ def test_agreement_compares_only_the_boxes_that_would_be_pre_annotated():
     assert TYPE.agreement([[sure, unsure]], [[sure]]) == 1.0
     assert TYPE.agreement([[sure]], [[(*CAT[:4], 'cat', 0.4)]]) == 0.0
     assert TYPE.agreement([[sure]], [[(*CAT[:4], 'dog', 0.9)]]) == 0.0
+
+
+def test_a_box_to_the_image_edge_stays_inside_it_though_its_corner_and_width_were_rounded_apart():
+    stored = {'boxes': [[5.887, 10.0, 94.1131, 90.0001, 'cat']]}  # x + width = 100.0001 after rounding
+    [(x1, y1, x2, y2, label)] = TYPE._normalised(stored)
+    assert (x2, y2) == (1.0, 1.0) and x1 == pytest.approx(0.05887)
+
+
+@pytest.mark.parametrize('value', [0, '0', 1.5, -0.1, 10 ** 400, True])
+def test_a_box_threshold_outside_0_to_1_is_refused(value):
+    with pytest.raises(ValueError, match=r'expected a number in \(0, 1\]'):
+        ObjectDetection.OPTIONS['box_threshold'](value)
