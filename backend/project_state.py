@@ -95,7 +95,7 @@ if redis.call('exists', KEYS[1]) == 1 then
     redis.call('expire', KEYS[2], math.max(redis.call('ttl', KEYS[1]), 1))
 end
 """
-"""Note the annotations a webhook is about to write while a sync lists Label Studio's (see
+"""Note the annotations a webhook writes while a sync lists Label Studio's (see
 :meth:`ProjectState.replace_examples`)."""
 
 _RAISE_TO = """
@@ -221,8 +221,8 @@ class ProjectState:
         example without counting twice. Returns the number of annotations
         pending (see :meth:`pending`).
         """
-        self._note_written(examples)
-        added = self.redis.hset(self.key('labels'), mapping={str(k): json.dumps(v) for k, v in examples.items()})
+        mapping = {str(k): json.dumps(v) for k, v in examples.items()}
+        added = self._write_labels(examples, lambda pipe: pipe.hset(self.key('labels'), mapping=mapping))
         pipe = self.redis.pipeline()
         pipe.incrby(self.key('labels_added'), added)
         pipe.sadd(keys.PROJECTS, self.id)
@@ -233,8 +233,8 @@ class ProjectState:
         """Forget the examples of these annotations; returns how many were stored."""
         if not annotation_ids:
             return 0
-        self._note_written(annotation_ids)
-        return self.redis.hdel(self.key('labels'), *[str(i) for i in annotation_ids])
+        return self._write_labels(annotation_ids,
+                                  lambda pipe: pipe.hdel(self.key('labels'), *[str(i) for i in annotation_ids]))
 
     def begin_sync(self, seconds):
         """Start a sync from Label Studio, before listing its annotations: until :meth:`replace_examples`, or
@@ -263,11 +263,14 @@ class ProjectState:
 
         self.redis.transaction(replace, labels, touched)
 
-    def _note_written(self, annotation_ids):
-        """Note ``annotation_ids`` if a sync runs; before writing them, so that a sync ending in between
-        keeps what is written next."""
+    def _write_labels(self, annotation_ids, write):
+        """The answer of ``write(pipe)``, a change to the labeled set, run in one transaction with noting
+        ``annotation_ids`` if a sync runs (see :meth:`replace_examples`)."""
+        pipe = self.redis.pipeline()
         self.redis.register_script(_NOTE_IF_SYNCING)(keys=[self.key('syncing'), self.key('labels_touched')],
-                                                     args=[str(i) for i in annotation_ids])
+                                                     args=[str(i) for i in annotation_ids], client=pipe)
+        write(pipe)
+        return pipe.execute()[-1]
 
     def annotations(self):
         """The example of every stored annotation with its ``annotation`` id, oldest first (a task annotated
